@@ -1,0 +1,36 @@
+/* engine.yaml. */
+#ifndef ENG_CONF_H
+#define ENG_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct {
+    char *state_dir;            /* state_dir: /var/lib/herd-engine */
+    char *database;             /* database: <state_dir>/engine.db if unset */
+    int log_level;              /* log.level */
+    char *log_filters;          /* log.filters: "rpc.*:debug" */
+    char *log_file;             /* log.file: "" = stderr */
+    char *agents_listen;        /* agents.listen: tcp://0.0.0.0:54321 */
+    int64_t agents_max_message; /* agents.max_message_bytes: 4 MiB */
+    int64_t host_connecting_s;  /* agents.connecting_after: 6 (no message) */
+    int64_t host_nonresponsive_s; /* agents.nonresponsive_after: 20 */
+    int64_t request_timeout_s;  /* agents.request_timeout: 60 */
+    char *api_listen;           /* api.listen: 127.0.0.1 */
+    int64_t api_port;           /* api.port: 8080 */
+    int64_t api_max_body;       /* api.max_body_bytes: 1 MiB */
+    int64_t vm_shutdown_timeout_s; /* vm.shutdown_timeout: 120 */
+    int64_t vm_reboot_timeout_s;   /* vm.reboot_timeout: 60 */
+    char *vm_firmware;          /* vm.firmware: /usr/share/qemu/qboot.rom */
+    int64_t events_keep_days;   /* events.keep_days: 30 */
+} eng_conf_t;
+
+/* Load defaults, then `path` (NULL: defaults only). -1 with CMN_ERR_CONFIG
+ * naming file:line:key on error. */
+int eng_conf_load(eng_conf_t *conf, const char *path);
+/* Same from memory, for tests. */
+int eng_conf_load_data(eng_conf_t *conf, const char *source, const char *buf,
+                       size_t len);
+void eng_conf_clear(eng_conf_t *conf);
+
+#endif /* ENG_CONF_H */

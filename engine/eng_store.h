@@ -1,0 +1,246 @@
+/* The engine's inventory in SQLite (WAL). All SQL lives behind this header,
+ * so that another database can serve later. Records are plain structs with
+ * fixed-size strings; the only heap field is eng_host_t.caps (a jansson
+ * object), released by eng_host_clear().
+ *
+ * Conventions: getters return 0 and fill *out, or -1 with CMN_ERR_NOT_FOUND
+ * (or CMN_ERR_DB) recorded. Lists return a malloc'd array (caller frees; for
+ * hosts call eng_host_clear on each element first) and its length.
+ * Inserts fail with CMN_ERR_EXISTS on a duplicate name. Every write is one
+ * transaction unless the caller holds one from eng_store_begin(). */
+#ifndef ENG_STORE_H
+#define ENG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cmn_util.h"
+
+#define ENG_ID_LEN (CMN_UUID_STRLEN + 1)
+#define ENG_NAME_LEN 256
+#define ENG_DESC_LEN 1024
+#define ENG_VM_MAX_DISKS 16
+#define ENG_VM_MAX_NICS 16
+
+typedef struct eng_store eng_store_t;
+
+/* ---- data centers and clusters (a "Default" of each is made on creation) */
+typedef struct {
+    char id[ENG_ID_LEN];
+    char name[ENG_NAME_LEN];
+    char description[ENG_DESC_LEN];
+    int64_t created_ms;
+} eng_dc_t;
+
+typedef struct {
+    char id[ENG_ID_LEN];
+    char name[ENG_NAME_LEN];
+    char description[ENG_DESC_LEN];
+    char dc_id[ENG_ID_LEN];
+    char cpu_type[ENG_NAME_LEN];    /* "" = any */
+    int memory_overcommit;          /* percent, default 100 */
+    int64_t created_ms;
+} eng_cluster_t;
+
+/* ---- hosts */
+typedef enum {
+    ENG_HOST_CONNECTING = 0,
+    ENG_HOST_UP,
+    ENG_HOST_NON_RESPONSIVE,
+    ENG_HOST_MAINTENANCE,
+    ENG_HOST_PENDING_APPROVAL,
+    ENG_HOST_PREPARING_FOR_MAINTENANCE,
+    ENG_HOST_DOWN,
+    ENG_HOST__LAST
+} eng_host_status_t;
+
+/* oVirt's names: "connecting", "up", "non_responsive", "maintenance",
+ * "pending_approval", "preparing_for_maintenance", "down". */
+const char *eng_host_status_name(eng_host_status_t s);
+int eng_host_status_parse(const char *name);    /* -1 if unknown */
+
+typedef struct {
+    char id[ENG_ID_LEN];            /* the agent's host id */
+    char name[ENG_NAME_LEN];        /* defaults to the hostname */
+    char cluster_id[ENG_ID_LEN];
+    char address[ENG_NAME_LEN];     /* hostname or first address */
+    eng_host_status_t status;
+    json_t *caps;                   /* Hello, as JSON (field names of
+                                       herd.proto Hello); NULL if never seen */
+    int64_t last_seen_ms;
+    int64_t status_time_ms;
+    int64_t created_ms;
+} eng_host_t;
+
+void eng_host_clear(eng_host_t *h);   /* decref caps; safe on zeroed struct */
+
+/* ---- VMs */
+typedef enum {
+    ENG_VM_DOWN = 0,
+    ENG_VM_WAIT_FOR_LAUNCH,
+    ENG_VM_POWERING_UP,
+    ENG_VM_UP,
+    ENG_VM_POWERING_DOWN,
+    ENG_VM_PAUSED,
+    ENG_VM_MIGRATING,
+    ENG_VM_UNKNOWN,
+    ENG_VM_NOT_RESPONDING,
+    ENG_VM_REBOOT_IN_PROGRESS,
+    ENG_VM__LAST
+} eng_vm_status_t;
+
+/* oVirt's names: "down", "wait_for_launch", "powering_up", "up",
+ * "powering_down", "paused", "migrating", "unknown", "not_responding",
+ * "reboot_in_progress". */
+const char *eng_vm_status_name(eng_vm_status_t s);
+int eng_vm_status_parse(const char *name);      /* -1 if unknown */
+
+typedef struct {
+    char id[ENG_ID_LEN];
+    uint64_t size_bytes;
+    char interface[16];             /* "virtio" (vdX), "sata" (sdX), "ide" */
+    char format[8];                 /* "cow" (qcow2) */
+    bool bootable;
+    char path[512];                 /* on the host; "" until created */
+} eng_disk_t;
+
+typedef struct {
+    char name[64];                  /* "nic1" */
+    char mac[18];                   /* "56:6f:xx:xx:xx:xx", generated if "" */
+    char network[64];               /* libvirt network; "" = user-mode NIC */
+    char bridge[64];                /* host bridge; wins over network */
+    char model[16];                 /* "virtio", "e1000", "rtl8139" */
+} eng_nic_t;
+
+typedef struct {
+    /* spec */
+    char id[ENG_ID_LEN];
+    char name[ENG_NAME_LEN];
+    char description[ENG_DESC_LEN];
+    char cluster_id[ENG_ID_LEN];
+    uint64_t memory_bytes;
+    uint32_t sockets, cores, threads;   /* vCPUs = product */
+    int ndisks;
+    eng_disk_t disks[ENG_VM_MAX_DISKS];
+    int nnics;
+    eng_nic_t nics[ENG_VM_MAX_NICS];
+    char display_type[8];           /* "vnc", "spice", "none" */
+    bool ha;
+    int ha_priority;
+    char pinned_host_id[ENG_ID_LEN];    /* "" = any host */
+    bool external;                  /* found running, not made by Herd */
+    int64_t created_ms;
+    /* runtime */
+    eng_vm_status_t status;
+    char host_id[ENG_ID_LEN];       /* where it runs, or last ran */
+    int64_t start_time_ms;          /* 0 when down */
+    int64_t status_time_ms;
+    uint32_t display_port;          /* 0 when none */
+    char display_address[64];
+} eng_vm_t;
+
+/* ---- events */
+typedef enum {
+    ENG_SEV_NORMAL = 0,
+    ENG_SEV_WARNING,
+    ENG_SEV_ERROR,
+    ENG_SEV_ALERT,
+} eng_severity_t;
+
+/* oVirt's names: "normal", "warning", "error", "alert". */
+const char *eng_severity_name(eng_severity_t s);
+
+typedef struct {
+    int64_t id;                     /* increasing */
+    int64_t time_ms;
+    eng_severity_t severity;
+    int code;                       /* ENG_EV_* below */
+    char description[ENG_DESC_LEN];
+    char host_id[ENG_ID_LEN];       /* "" if none */
+    char vm_id[ENG_ID_LEN];
+    char user[ENG_NAME_LEN];        /* who caused it; "" for the system */
+    char correlation_id[64];
+} eng_event_t;
+
+/* Event codes (stable; shown in the API). */
+enum {
+    ENG_EV_ENGINE_STARTED = 1,
+    ENG_EV_HOST_ADDED = 100,
+    ENG_EV_HOST_UP = 101,
+    ENG_EV_HOST_CONNECTING = 102,
+    ENG_EV_HOST_NON_RESPONSIVE = 103,
+    ENG_EV_HOST_STATUS = 104,
+    ENG_EV_HOST_REMOVED = 105,
+    ENG_EV_VM_ADDED = 200,
+    ENG_EV_VM_REMOVED = 201,
+    ENG_EV_VM_STATUS = 202,         /* a status change */
+    ENG_EV_VM_EXTERNAL = 203,       /* found running, recorded */
+    ENG_EV_VM_COMMAND = 210,        /* a command accepted and done */
+    ENG_EV_VM_COMMAND_FAILED = 211,
+    ENG_EV_VM_DOWN_UNEXPECTED = 212,
+};
+
+/* ---- store */
+
+/* Open (creating if needed) and migrate to the current schema version
+ * (PRAGMA user_version). Makes the Default data center and cluster on a new
+ * database. NULL with CMN_ERR_DB recorded on failure. ":memory:" works. */
+eng_store_t *eng_store_open(const char *path);
+void eng_store_destroy(eng_store_t **p);
+int eng_store_schema_version(eng_store_t *s);
+
+int eng_store_begin(eng_store_t *s);
+int eng_store_commit(eng_store_t *s);
+void eng_store_rollback(eng_store_t *s);
+
+int eng_store_dc_insert(eng_store_t *s, const eng_dc_t *dc);
+int eng_store_dc_get(eng_store_t *s, const char *id, eng_dc_t *out);
+int eng_store_dc_get_by_name(eng_store_t *s, const char *name, eng_dc_t *out);
+int eng_store_dc_list(eng_store_t *s, eng_dc_t **out, size_t *n);
+
+int eng_store_cluster_insert(eng_store_t *s, const eng_cluster_t *c);
+int eng_store_cluster_get(eng_store_t *s, const char *id, eng_cluster_t *out);
+int eng_store_cluster_get_by_name(eng_store_t *s, const char *name,
+                                  eng_cluster_t *out);
+int eng_store_cluster_list(eng_store_t *s, eng_cluster_t **out, size_t *n);
+
+/* Insert or replace every column of the host with this id. */
+int eng_store_host_put(eng_store_t *s, const eng_host_t *h);
+int eng_store_host_get(eng_store_t *s, const char *id, eng_host_t *out);
+int eng_store_host_get_by_name(eng_store_t *s, const char *name, eng_host_t *out);
+int eng_store_host_list(eng_store_t *s, eng_host_t **out, size_t *n);
+int eng_store_host_set_status(eng_store_t *s, const char *id,
+                              eng_host_status_t st, int64_t when_ms);
+int eng_store_host_delete(eng_store_t *s, const char *id);
+
+int eng_store_vm_insert(eng_store_t *s, const eng_vm_t *vm);
+/* Replace the whole record with this id (spec and runtime). */
+int eng_store_vm_update(eng_store_t *s, const eng_vm_t *vm);
+int eng_store_vm_get(eng_store_t *s, const char *id, eng_vm_t *out);
+int eng_store_vm_get_by_name(eng_store_t *s, const char *name, eng_vm_t *out);
+int eng_store_vm_list(eng_store_t *s, eng_vm_t **out, size_t *n);
+/* VMs whose host_id is `host_id` (any status). */
+int eng_store_vm_list_by_host(eng_store_t *s, const char *host_id,
+                              eng_vm_t **out, size_t *n);
+int eng_store_vm_delete(eng_store_t *s, const char *id);
+
+/* Append an event (fills ev->id and, if 0, ev->time_ms). */
+int eng_store_event_add(eng_store_t *s, eng_event_t *ev);
+/* Events with id > after_id (all if 0), oldest first, at most max (0 = all).
+ * With newest_first the newest `max` events, newest first. */
+int eng_store_event_list(eng_store_t *s, int64_t after_id, size_t max,
+                         bool newest_first, eng_event_t **out, size_t *n);
+/* Delete events older than `before_ms`; returns how many or -1. */
+int64_t eng_store_event_prune(eng_store_t *s, int64_t before_ms);
+
+/* Newest statistics sample of an entity, as JSON text (kind "host"/"vm"). */
+int eng_store_stats_put(eng_store_t *s, const char *kind, const char *id,
+                        int64_t time_ms, const char *json);
+/* malloc'd JSON text or NULL with CMN_ERR_NOT_FOUND. */
+char *eng_store_stats_get(eng_store_t *s, const char *kind, const char *id,
+                          int64_t *time_ms);
+
+#endif /* ENG_STORE_H */
