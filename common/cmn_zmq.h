@@ -1,7 +1,10 @@
 /* ZeroMQ on libevent. The engine binds one ROUTER; each agent connects one
  * DEALER whose routing identity is its host id. ZMQ_FD is edge-triggered:
  * the wrapper drains the socket until ZMQ_EVENTS shows no POLLIN after every
- * read callback and after every send, so no message ever stalls.
+ * read callback, and after every send checks ZMQ_EVENTS and, if input waits,
+ * activates the read event so the loop drains it (receive callbacks never
+ * run inside cmn_zsock_send()), so no message ever stalls. A callback may
+ * send, and may destroy its own socket.
  *
  * Every socket sets ZMQ_MAXMSGSIZE (a bigger frame is dropped by libzmq and
  * the peer disconnected), send/receive high-water marks, ZMQ_LINGER 0 and
