@@ -1,0 +1,962 @@
+#include "agt_virt.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libvirt/virterror.h>
+
+#include "cmn_auto.h"
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "cmn_util.h"
+
+CMN_LOG_INIT("agent.virt");
+
+extern char **environ;
+
+typedef struct agt_waiter {
+    struct agt_waiter *next;
+    char uuid[CMN_UUID_STRLEN + 1];
+    bool rebooted;
+} agt_waiter_t;
+
+struct agt_virt {
+    char *uri;
+    char *images_dir;
+    pthread_mutex_t lock;           /* conn, callback ids, generation */
+    virConnectPtr conn;
+    int dead;                       /* atomic: close callback fired */
+    int cb_lifecycle, cb_reboot;
+    uint64_t generation;
+    agt_virt_event_cb ev_cb;
+    void *ev_opaque;
+    pthread_t ev_thread;
+    bool ev_running;
+    int ev_stop;                    /* atomic */
+    int ev_timer;                   /* wakes the event thread to stop */
+    int stopping;                   /* atomic: give up on grace periods */
+    pthread_mutex_t wlock;          /* reboot waiters */
+    pthread_cond_t wcond;
+    agt_waiter_t *waiters;
+};
+
+static const char *const s_op_names[AGT_VM_OP__LAST] = {
+    [AGT_VM_OP_START] = "start", [AGT_VM_OP_SHUTDOWN] = "shutdown",
+    [AGT_VM_OP_DESTROY] = "destroy", [AGT_VM_OP_REBOOT] = "reboot",
+    [AGT_VM_OP_RESET] = "reset", [AGT_VM_OP_PAUSE] = "pause",
+    [AGT_VM_OP_RESUME] = "resume", [AGT_VM_OP_UNDEFINE] = "undefine",
+};
+
+const char *
+agt_vm_op_name(int op)
+{
+    if (op <= 0 || op >= AGT_VM_OP__LAST)
+        return "unknown";
+    return s_op_names[op];
+}
+
+/* ---- libvirt process-wide set-up --------------------------------------- */
+
+static void
+s_quiet_error(void *opaque, virErrorPtr err)
+{
+    (void)opaque;
+    (void)err;      /* errors are read with virGetLastError at the call site */
+}
+
+static pthread_once_t s_once = PTHREAD_ONCE_INIT;
+static int s_init_rc;
+
+static void
+s_global_init(void)
+{
+    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0)
+        s_init_rc = -1;
+    virSetErrorFunc(NULL, s_quiet_error);
+}
+
+/* Record the last libvirt error of this thread as a cmn error. */
+static int
+s_virt_err(const char *fmt_what, const char *arg)
+{
+    virErrorPtr e = virGetLastError();
+    const char *msg = virGetLastErrorMessage();
+    cmn_code_t code = CMN_ERR_LIBVIRT;
+    if (e) {
+        switch (e->code) {
+        case VIR_ERR_NO_DOMAIN:
+            code = CMN_ERR_NOT_FOUND;
+            break;
+        case VIR_ERR_OPERATION_INVALID:
+            code = CMN_ERR_STATE;
+            break;
+        default:
+            break;
+        }
+    }
+    return cmn_err_set(code, 0, __FILE__, __LINE__, "%s %s: %s", fmt_what,
+                       arg ? arg : "", msg ? msg : "unknown libvirt error");
+}
+
+static uint64_t
+s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- XML and file helpers ----------------------------------------------- */
+
+unsigned
+agt_virt_xml_vnc_port(const char *xml)
+{
+    const char *p = xml;
+    while (p && (p = strstr(p, "<graphics"))) {
+        const char *end = strchr(p, '>');
+        if (!end)
+            return 0;
+        size_t tlen = (size_t)(end - p);
+        char tag[1024];
+        if (tlen >= sizeof(tag))
+            tlen = sizeof(tag) - 1;
+        memcpy(tag, p, tlen);
+        tag[tlen] = '\0';
+        p = end;
+        if (!strstr(tag, "type='vnc'") && !strstr(tag, "type=\"vnc\""))
+            continue;
+        const char *port = strstr(tag, " port=");
+        if (!port)
+            return 0;
+        port += 7;      /* past " port=" and the quote */
+        char *e;
+        long v = strtol(port, &e, 10);
+        if (e == port || v <= 0 || v > 65535)
+            return 0;
+        return (unsigned)v;
+    }
+    return 0;
+}
+
+static void
+s_uuid_norm(const char *in, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 1 < outlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+        if (c == '-' || isspace(c))
+            continue;
+        out[o++] = (char)tolower(c);
+    }
+    out[o] = '\0';
+}
+
+bool
+agt_virt_xml_uuid_matches(const char *xml, const char *uuid)
+{
+    const char *b = strstr(xml, "<uuid>");
+    if (!b)
+        return false;
+    b += 6;
+    const char *e = strstr(b, "</uuid>");
+    if (!e || e - b > 64)
+        return false;
+    char a[80], c[80];
+    s_uuid_norm(b, (size_t)(e - b), a, sizeof(a));
+    s_uuid_norm(uuid, strlen(uuid), c, sizeof(c));
+    return strlen(a) == 32 && strcmp(a, c) == 0;
+}
+
+int
+agt_virt_qcow2_size(const uint8_t *hdr, size_t len, uint64_t *size)
+{
+    if (len < 32 || hdr[0] != 'Q' || hdr[1] != 'F' || hdr[2] != 'I' || hdr[3] != 0xfb)
+        return -1;
+    uint64_t s = 0;
+    for (int i = 24; i < 32; i++)
+        s = (s << 8) | hdr[i];
+    *size = s;
+    return 0;
+}
+
+/* ---- connection ----------------------------------------------------------- */
+
+static void s_on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event,
+                           int detail, void *opaque);
+static void s_on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque);
+
+static void
+s_on_close(virConnectPtr conn, int reason, void *opaque)
+{
+    (void)conn;
+    agt_virt_t *v = opaque;
+    __atomic_store_n(&v->dead, 1, __ATOMIC_RELEASE);
+    CMN_WARN("libvirt connection to %s closed (reason %d); will reconnect",
+             v->uri, reason);
+}
+
+/* Drop the current connection. Caller holds v->lock. */
+static void
+s_drop_conn_locked(agt_virt_t *v)
+{
+    if (!v->conn)
+        return;
+    if (v->cb_lifecycle >= 0)
+        virConnectDomainEventDeregisterAny(v->conn, v->cb_lifecycle);
+    if (v->cb_reboot >= 0)
+        virConnectDomainEventDeregisterAny(v->conn, v->cb_reboot);
+    virConnectUnregisterCloseCallback(v->conn, s_on_close);
+    virResetLastError();
+    v->cb_lifecycle = v->cb_reboot = -1;
+    virConnectClose(v->conn);
+    v->conn = NULL;
+}
+
+static int
+s_connect_locked(agt_virt_t *v)
+{
+    if (v->conn && !__atomic_load_n(&v->dead, __ATOMIC_ACQUIRE)) {
+        int alive = virConnectIsAlive(v->conn);
+        if (alive == 1)
+            return 0;
+        virResetLastError();
+    }
+    s_drop_conn_locked(v);
+    virConnectPtr c = virConnectOpen(v->uri);
+    if (!c)
+        return s_virt_err("cannot connect to libvirt at", v->uri);
+    __atomic_store_n(&v->dead, 0, __ATOMIC_RELEASE);
+    v->conn = c;
+    v->generation++;
+    /* Keepalive makes a hung libvirtd show up as a closed connection. It is
+     * unsupported on local drivers such as test://, which is fine. */
+    if (virConnectSetKeepAlive(c, 5, 3) < 0)
+        virResetLastError();
+    if (virConnectRegisterCloseCallback(c, s_on_close, v, NULL) < 0)
+        virResetLastError();
+    v->cb_lifecycle = virConnectDomainEventRegisterAny(
+        c, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+        VIR_DOMAIN_EVENT_CALLBACK(s_on_lifecycle), v, NULL);
+    v->cb_reboot = virConnectDomainEventRegisterAny(
+        c, NULL, VIR_DOMAIN_EVENT_ID_REBOOT,
+        VIR_DOMAIN_EVENT_CALLBACK(s_on_reboot), v, NULL);
+    if (v->cb_lifecycle < 0 || v->cb_reboot < 0) {
+        CMN_WARN("cannot register for libvirt domain events on %s: %s", v->uri,
+                 virGetLastErrorMessage());
+        virResetLastError();
+    }
+    CMN_INFO("connected to libvirt at %s", v->uri);
+    return 0;
+}
+
+int
+agt_virt_connect(agt_virt_t *v)
+{
+    pthread_mutex_lock(&v->lock);
+    int rc = s_connect_locked(v);
+    pthread_mutex_unlock(&v->lock);
+    return rc;
+}
+
+virConnectPtr
+agt_virt_conn(agt_virt_t *v)
+{
+    if (!v) {
+        CMN_ERR(CMN_ERR_UNAVAILABLE, "libvirt is not available");
+        return NULL;
+    }
+    virConnectPtr c = NULL;
+    pthread_mutex_lock(&v->lock);
+    if (s_connect_locked(v) == 0) {
+        c = v->conn;
+        virConnectRef(c);
+    }
+    pthread_mutex_unlock(&v->lock);
+    return c;
+}
+
+uint64_t
+agt_virt_generation(agt_virt_t *v)
+{
+    pthread_mutex_lock(&v->lock);
+    uint64_t g = v->generation;
+    pthread_mutex_unlock(&v->lock);
+    return g;
+}
+
+const char *
+agt_virt_uri(const agt_virt_t *v)
+{
+    return v->uri;
+}
+
+const char *
+agt_virt_images_dir(const agt_virt_t *v)
+{
+    return v->images_dir;
+}
+
+agt_virt_t *
+agt_virt_new(const char *uri, const char *images_dir)
+{
+    pthread_once(&s_once, s_global_init);
+    if (s_init_rc < 0) {
+        CMN_ERR(CMN_ERR_LIBVIRT, "cannot initialise libvirt: %s",
+                virGetLastErrorMessage());
+        return NULL;
+    }
+    agt_virt_t *v = calloc(1, sizeof(*v));
+    if (!v) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    v->uri = strdup(uri);
+    v->images_dir = strdup(images_dir);
+    if (!v->uri || !v->images_dir) {
+        free(v->uri);
+        free(v->images_dir);
+        free(v);
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    v->cb_lifecycle = v->cb_reboot = -1;
+    v->ev_timer = -1;
+    pthread_mutex_init(&v->lock, NULL);
+    pthread_mutex_init(&v->wlock, NULL);
+    pthread_cond_init(&v->wcond, NULL);
+    return v;
+}
+
+void
+agt_virt_set_event_cb(agt_virt_t *v, agt_virt_event_cb cb, void *opaque)
+{
+    v->ev_cb = cb;
+    v->ev_opaque = opaque;
+}
+
+void
+agt_virt_stop(agt_virt_t *v)
+{
+    if (!v)
+        return;
+    __atomic_store_n(&v->stopping, 1, __ATOMIC_RELEASE);
+    pthread_mutex_lock(&v->wlock);
+    pthread_cond_broadcast(&v->wcond);
+    pthread_mutex_unlock(&v->wlock);
+}
+
+static void
+s_stop_events(agt_virt_t *v)
+{
+    if (!v->ev_running)
+        return;
+    __atomic_store_n(&v->ev_stop, 1, __ATOMIC_RELEASE);
+    virEventUpdateTimeout(v->ev_timer, 0);
+    pthread_join(v->ev_thread, NULL);
+    virEventRemoveTimeout(v->ev_timer);
+    v->ev_running = false;
+}
+
+void
+agt_virt_destroy(agt_virt_t **p)
+{
+    if (!p || !*p)
+        return;
+    agt_virt_t *v = *p;
+    *p = NULL;
+    agt_virt_stop(v);
+    pthread_mutex_lock(&v->lock);
+    s_drop_conn_locked(v);
+    pthread_mutex_unlock(&v->lock);
+    s_stop_events(v);
+    pthread_cond_destroy(&v->wcond);
+    pthread_mutex_destroy(&v->wlock);
+    pthread_mutex_destroy(&v->lock);
+    free(v->uri);
+    free(v->images_dir);
+    free(v);
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void
+s_wake_timer(int timer, void *opaque)
+{
+    (void)opaque;
+    virEventUpdateTimeout(timer, -1);
+}
+
+static void *
+s_event_thread(void *opaque)
+{
+    agt_virt_t *v = opaque;
+    while (!__atomic_load_n(&v->ev_stop, __ATOMIC_ACQUIRE)) {
+        if (virEventRunDefaultImpl() < 0) {
+            CMN_WARN("libvirt event loop: %s", virGetLastErrorMessage());
+            usleep(100 * 1000);
+        }
+    }
+    return NULL;
+}
+
+int
+agt_virt_start_events(agt_virt_t *v)
+{
+    if (v->ev_running)
+        return 0;
+    v->ev_timer = virEventAddTimeout(-1, s_wake_timer, v, NULL);
+    if (v->ev_timer < 0)
+        return CMN_ERR(CMN_ERR_LIBVIRT, "cannot add a libvirt event timer");
+    int rc = pthread_create(&v->ev_thread, NULL, s_event_thread, v);
+    if (rc != 0) {
+        errno = rc;
+        virEventRemoveTimeout(v->ev_timer);
+        return CMN_ERR_ERRNO(CMN_ERR_INTERNAL, "cannot start the libvirt event thread");
+    }
+    v->ev_running = true;
+    return 0;
+}
+
+static void
+s_fill_state(virDomainPtr dom, agt_vm_event_t *ev)
+{
+    int state = 0, reason = 0;
+    if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+        virResetLastError();
+        return;
+    }
+    ev->state = state;
+    ev->reason = reason;
+    if (state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_PAUSED) {
+        char *xml = virDomainGetXMLDesc(dom, 0);
+        if (xml) {
+            ev->vnc_port = agt_virt_xml_vnc_port(xml);
+            free(xml);
+        } else {
+            virResetLastError();
+        }
+    }
+}
+
+static void
+s_emit(agt_virt_t *v, virDomainPtr dom, int event, int detail)
+{
+    agt_vm_event_t *ev = calloc(1, sizeof(*ev));
+    if (!ev)
+        return;
+    ev->event = event;
+    ev->detail = detail;
+    ev->timestamp_ms = s_now_ms();
+    if (virDomainGetUUIDString(dom, ev->uuid) < 0)
+        virResetLastError();
+    const char *name = virDomainGetName(dom);
+    snprintf(ev->name, sizeof(ev->name), "%s", name ? name : "");
+    s_fill_state(dom, ev);
+    CMN_DEBUG("domain %s (%s): event %d detail %d -> state %d reason %d",
+              ev->uuid, ev->name, event, detail, ev->state, ev->reason);
+    if (event == AGT_VM_EVENT_REBOOT) {
+        pthread_mutex_lock(&v->wlock);
+        for (agt_waiter_t *w = v->waiters; w; w = w->next)
+            if (strcasecmp(w->uuid, ev->uuid) == 0)
+                w->rebooted = true;
+        pthread_cond_broadcast(&v->wcond);
+        pthread_mutex_unlock(&v->wlock);
+    }
+    if (v->ev_cb)
+        v->ev_cb(ev, v->ev_opaque);
+    else
+        free(ev);
+}
+
+static void
+s_on_lifecycle(virConnectPtr conn, virDomainPtr dom, int event, int detail,
+               void *opaque)
+{
+    (void)conn;
+    s_emit(opaque, dom, event, detail);
+}
+
+static void
+s_on_reboot(virConnectPtr conn, virDomainPtr dom, void *opaque)
+{
+    (void)conn;
+    s_emit(opaque, dom, AGT_VM_EVENT_REBOOT, 0);
+}
+
+/* ---- domains -------------------------------------------------------------- */
+
+static void
+s_dom_free(virDomainPtr *d)
+{
+    if (*d)
+        virDomainFree(*d);
+}
+#define AUTO_DOM __attribute__((cleanup(s_dom_free)))
+
+static void
+s_conn_free(virConnectPtr *c)
+{
+    if (*c)
+        virConnectClose(*c);
+}
+#define AUTO_CONN __attribute__((cleanup(s_conn_free)))
+
+static virDomainPtr
+s_lookup(virConnectPtr c, const char *uuid)
+{
+    virDomainPtr d = virDomainLookupByUUIDString(c, uuid);
+    if (!d) {
+        virErrorPtr e = virGetLastError();
+        if (e && e->code == VIR_ERR_NO_DOMAIN)
+            CMN_ERR(CMN_ERR_NOT_FOUND, "no domain with uuid %s", uuid);
+        else
+            s_virt_err("cannot look up domain", uuid);
+    }
+    return d;
+}
+
+int
+agt_virt_vm_create(agt_virt_t *v, const char *uuid, const char *xml, bool start)
+{
+    if (!agt_virt_xml_uuid_matches(xml, uuid))
+        return CMN_ERR(CMN_ERR_INVALID,
+                       "domain_xml: its <uuid> is missing or differs from vm_id %s",
+                       uuid);
+    AUTO_CONN virConnectPtr c = agt_virt_conn(v);
+    if (!c)
+        return -1;
+    AUTO_DOM virDomainPtr d = virDomainDefineXML(c, xml);
+    if (!d)
+        return s_virt_err("cannot define domain", uuid);
+    CMN_INFO("defined domain %s (%s)", uuid, virDomainGetName(d));
+    if (!start)
+        return 0;
+    int state = 0, reason = 0;
+    if (virDomainGetState(d, &state, &reason, 0) < 0)
+        return s_virt_err("cannot get the state of domain", uuid);
+    if (state == VIR_DOMAIN_PAUSED) {
+        if (virDomainResume(d) < 0)
+            return s_virt_err("cannot resume domain", uuid);
+        return 0;
+    }
+    if (virDomainIsActive(d) == 1) {
+        CMN_INFO("domain %s is already running", uuid);
+        return 0;
+    }
+    if (virDomainCreate(d) < 0)
+        return s_virt_err("cannot start domain", uuid);
+    CMN_INFO("started domain %s", uuid);
+    return 0;
+}
+
+static bool
+s_stopping(agt_virt_t *v)
+{
+    return __atomic_load_n(&v->stopping, __ATOMIC_ACQUIRE);
+}
+
+/* ACPI shutdown, then destroy once timeout_s passed with the guest still
+ * running. Polls the state every 100 ms on this worker. */
+static int
+s_shutdown(agt_virt_t *v, virDomainPtr d, const char *uuid, unsigned timeout_s)
+{
+    if (virDomainIsActive(d) == 0)
+        return 0;
+    if (virDomainShutdown(d) < 0) {
+        CMN_INFO("ACPI shutdown of %s failed (%s); destroying it", uuid,
+                 virGetLastErrorMessage());
+        virResetLastError();
+    } else {
+        uint64_t deadline = cmn_mono_ms() + (uint64_t)timeout_s * 1000;
+        while (cmn_mono_ms() < deadline) {
+            if (s_stopping(v))
+                return CMN_ERR(CMN_ERR_UNAVAILABLE,
+                               "the agent is stopping; shutdown of %s abandoned", uuid);
+            int active = virDomainIsActive(d);
+            if (active == 0) {
+                CMN_INFO("domain %s shut down by ACPI", uuid);
+                return 0;
+            }
+            if (active < 0)
+                return s_virt_err("cannot get the state of domain", uuid);
+            usleep(100 * 1000);
+        }
+        CMN_INFO("domain %s still running %us after ACPI shutdown; destroying it",
+                 uuid, timeout_s);
+    }
+    if (virDomainDestroy(d) < 0) {
+        if (virDomainIsActive(d) == 0) {
+            virResetLastError();
+            return 0;
+        }
+        return s_virt_err("cannot destroy domain", uuid);
+    }
+    return 0;
+}
+
+/* ACPI reboot, then reset if no REBOOT event came within timeout_s. */
+static int
+s_reboot(agt_virt_t *v, virDomainPtr d, const char *uuid, unsigned timeout_s)
+{
+    if (virDomainIsActive(d) != 1)
+        return CMN_ERR(CMN_ERR_STATE, "domain %s is not running", uuid);
+    agt_waiter_t w = { 0 };
+    snprintf(w.uuid, sizeof(w.uuid), "%s", uuid);
+    pthread_mutex_lock(&v->wlock);
+    w.next = v->waiters;
+    v->waiters = &w;
+    pthread_mutex_unlock(&v->wlock);
+
+    int rc = 0;
+    bool acpi = virDomainReboot(d, 0) == 0;
+    if (!acpi) {
+        CMN_INFO("ACPI reboot of %s failed (%s); resetting it", uuid,
+                 virGetLastErrorMessage());
+        virResetLastError();
+    }
+    pthread_mutex_lock(&v->wlock);
+    if (acpi) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += timeout_s;
+        while (!w.rebooted && !s_stopping(v))
+            if (pthread_cond_timedwait(&v->wcond, &v->wlock, &ts) == ETIMEDOUT)
+                break;
+    }
+    for (agt_waiter_t **pp = &v->waiters; *pp; pp = &(*pp)->next)
+        if (*pp == &w) {
+            *pp = w.next;
+            break;
+        }
+    pthread_mutex_unlock(&v->wlock);
+    if (w.rebooted) {
+        CMN_INFO("domain %s rebooted", uuid);
+        return 0;
+    }
+    if (s_stopping(v))
+        return CMN_ERR(CMN_ERR_UNAVAILABLE,
+                       "the agent is stopping; reboot of %s abandoned", uuid);
+    if (acpi)
+        CMN_INFO("no reboot of %s within %us; resetting it", uuid, timeout_s);
+    if (virDomainReset(d, 0) < 0)
+        rc = s_virt_err("cannot reset domain", uuid);
+    return rc;
+}
+
+static int
+s_undefine(virDomainPtr d, const char *uuid)
+{
+    int persistent = virDomainIsPersistent(d);
+    if (persistent == 0)
+        return 0;   /* transient: nothing is defined */
+    unsigned flags = VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                     VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA |
+                     VIR_DOMAIN_UNDEFINE_CHECKPOINTS_METADATA;
+    if (virDomainUndefineFlags(d, flags) == 0)
+        return 0;
+    virErrorPtr e = virGetLastError();
+    if (e && (e->code == VIR_ERR_NO_SUPPORT || e->code == VIR_ERR_INVALID_ARG)) {
+        virResetLastError();
+        if (virDomainUndefine(d) == 0)
+            return 0;
+    }
+    return s_virt_err("cannot undefine domain", uuid);
+}
+
+int
+agt_virt_vm_op(agt_virt_t *v, const char *uuid, agt_vm_op_t op, unsigned timeout_s)
+{
+    if (op <= 0 || op >= AGT_VM_OP__LAST)
+        return CMN_ERR(CMN_ERR_INVALID, "op: %d is not a VM operation", (int)op);
+    AUTO_CONN virConnectPtr c = agt_virt_conn(v);
+    if (!c)
+        return -1;
+    AUTO_DOM virDomainPtr d = s_lookup(c, uuid);
+    if (!d)
+        return -1;
+    int state = 0, reason = 0;
+    if (virDomainGetState(d, &state, &reason, 0) < 0)
+        return s_virt_err("cannot get the state of domain", uuid);
+    CMN_INFO("%s domain %s (state %d)", agt_vm_op_name(op), uuid, state);
+    switch (op) {
+    case AGT_VM_OP_START:
+        if (state == VIR_DOMAIN_PAUSED)
+            return virDomainResume(d) < 0 ? s_virt_err("cannot resume domain", uuid) : 0;
+        if (virDomainIsActive(d) == 1)
+            return 0;
+        return virDomainCreate(d) < 0 ? s_virt_err("cannot start domain", uuid) : 0;
+    case AGT_VM_OP_SHUTDOWN:
+        return s_shutdown(v, d, uuid, timeout_s);
+    case AGT_VM_OP_DESTROY:
+        if (virDomainIsActive(d) == 0)
+            return 0;
+        return virDomainDestroy(d) < 0 ? s_virt_err("cannot destroy domain", uuid) : 0;
+    case AGT_VM_OP_REBOOT:
+        return s_reboot(v, d, uuid, timeout_s);
+    case AGT_VM_OP_RESET:
+        return virDomainReset(d, 0) < 0 ? s_virt_err("cannot reset domain", uuid) : 0;
+    case AGT_VM_OP_PAUSE:
+        if (state == VIR_DOMAIN_PAUSED)
+            return 0;
+        return virDomainSuspend(d) < 0 ? s_virt_err("cannot pause domain", uuid) : 0;
+    case AGT_VM_OP_RESUME:
+        if (state == VIR_DOMAIN_RUNNING)
+            return 0;
+        return virDomainResume(d) < 0 ? s_virt_err("cannot resume domain", uuid) : 0;
+    case AGT_VM_OP_UNDEFINE:
+        return s_undefine(d, uuid);
+    case AGT_VM_OP__LAST:
+        break;
+    }
+    return CMN_ERR(CMN_ERR_INVALID, "op: %d is not a VM operation", (int)op);
+}
+
+static int
+s_status(virDomainPtr d, agt_vm_status_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    if (virDomainGetUUIDString(d, st->uuid) < 0)
+        return s_virt_err("cannot get a domain's uuid", NULL);
+    const char *name = virDomainGetName(d);
+    snprintf(st->name, sizeof(st->name), "%s", name ? name : "");
+    if (virDomainGetState(d, &st->state, &st->reason, 0) < 0)
+        return s_virt_err("cannot get the state of domain", st->uuid);
+    st->persistent = virDomainIsPersistent(d) == 1;
+    virDomainInfo info;
+    if (virDomainGetInfo(d, &info) == 0) {
+        st->vcpus = info.nrVirtCpu;
+        st->memory_kib = info.memory;
+    } else {
+        virResetLastError();
+    }
+    if (st->state == VIR_DOMAIN_RUNNING || st->state == VIR_DOMAIN_PAUSED) {
+        char *xml = virDomainGetXMLDesc(d, 0);
+        if (xml) {
+            st->vnc_port = agt_virt_xml_vnc_port(xml);
+            free(xml);
+        } else {
+            virResetLastError();
+        }
+    }
+    return 0;
+}
+
+int
+agt_virt_vm_status(agt_virt_t *v, const char *uuid, agt_vm_status_t *out)
+{
+    AUTO_CONN virConnectPtr c = agt_virt_conn(v);
+    if (!c)
+        return -1;
+    AUTO_DOM virDomainPtr d = s_lookup(c, uuid);
+    if (!d)
+        return -1;
+    return s_status(d, out);
+}
+
+int
+agt_virt_list(agt_virt_t *v, agt_vm_status_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    AUTO_CONN virConnectPtr c = agt_virt_conn(v);
+    if (!c)
+        return -1;
+    virDomainPtr *doms = NULL;
+    int cnt = virConnectListAllDomains(c, &doms, 0);
+    if (cnt < 0)
+        return s_virt_err("cannot list domains on", v->uri);
+    agt_vm_status_t *arr = calloc(cnt > 0 ? (size_t)cnt : 1, sizeof(*arr));
+    size_t k = 0;
+    int rc = 0;
+    if (!arr)
+        rc = CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < cnt; i++) {
+        if (rc == 0) {
+            if (s_status(doms[i], &arr[k]) == 0) {
+                k++;
+            } else if (cmn_err_code() == CMN_ERR_NOT_FOUND) {
+                cmn_err_reset();    /* vanished while we listed */
+            } else {
+                rc = -1;
+            }
+        }
+        virDomainFree(doms[i]);
+    }
+    free(doms);
+    if (rc < 0) {
+        free(arr);
+        return -1;
+    }
+    *out = arr;
+    *n = k;
+    return 0;
+}
+
+/* ---- disks ---------------------------------------------------------------- */
+
+static char *
+s_disk_path(agt_virt_t *v, const char *disk_id)
+{
+    char *p = NULL;
+    if (asprintf(&p, "%s/%s.qcow2", v->images_dir, disk_id) < 0) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return p;
+}
+
+/* 1 and *size if `path` is a qcow2 file, 0 if it does not exist, -1 error. */
+static int
+s_existing_size(const char *path, uint64_t *size)
+{
+    CMN_AUTOCLOSE int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return CMN_ERR_ERRNO(CMN_ERR_IO, "cannot open %s", path);
+    }
+    uint8_t hdr[32];
+    ssize_t r = read(fd, hdr, sizeof(hdr));
+    if (r < 0)
+        return CMN_ERR_ERRNO(CMN_ERR_IO, "cannot read %s", path);
+    if (agt_virt_qcow2_size(hdr, (size_t)r, size) < 0)
+        return CMN_ERR(CMN_ERR_EXISTS, "%s exists and is not a qcow2 image", path);
+    return 1;
+}
+
+/* Run argv, collecting stderr into `err`. 0 if it exited 0. */
+static int
+s_run(char *const argv[], char *err, size_t errlen)
+{
+    int pfd[2];
+    if (pipe2(pfd, O_CLOEXEC) < 0)
+        return CMN_ERR_ERRNO(CMN_ERR_IO, "pipe");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    if (rc != 0) {
+        close(pfd[0]);
+        errno = rc;
+        return CMN_ERR_ERRNO(CMN_ERR_IO, "cannot run %s", argv[0]);
+    }
+    size_t off = 0;
+    for (;;) {
+        char buf[512];
+        ssize_t r = read(pfd[0], buf, sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        size_t take = (size_t)r;
+        if (off + take >= errlen)
+            take = errlen - off - 1;
+        memcpy(err + off, buf, take);
+        off += take;
+    }
+    err[off] = '\0';
+    while (off > 0 && (err[off - 1] == '\n' || err[off - 1] == '\r'))
+        err[--off] = '\0';
+    close(pfd[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return CMN_ERR_ERRNO(CMN_ERR_IO, "waitpid %s", argv[0]);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    return CMN_ERR(CMN_ERR_IO, "%s failed (status %d): %s", argv[0], status,
+                   err[0] ? err : "no output");
+}
+
+int
+agt_virt_disk_create(agt_virt_t *v, const char *disk_id, uint64_t size_bytes,
+                     char **path_out, uint64_t *size_out)
+{
+    if (!cmn_uuid_valid(disk_id))
+        return CMN_ERR(CMN_ERR_INVALID, "disk_id: '%s' is not a UUID", disk_id);
+    if (size_bytes == 0 || size_bytes > (1ULL << 50))
+        return CMN_ERR(CMN_ERR_INVALID, "size_bytes: %llu is not in 1..2^50",
+                       (unsigned long long)size_bytes);
+    uint64_t want = (size_bytes + 511) / 512 * 512;
+    CMN_AUTOFREE char *path = s_disk_path(v, disk_id);
+    if (!path)
+        return -1;
+    uint64_t have = 0;
+    int ex = s_existing_size(path, &have);
+    if (ex < 0)
+        return -1;
+    if (ex == 0) {
+        if (cmn_mkdir_p(v->images_dir, 0755) < 0)
+            return -1;
+        CMN_AUTOFREE char *tmp = NULL;
+        if (asprintf(&tmp, "%s/.%s.%ld.tmp", v->images_dir, disk_id,
+                     (long)syscall(SYS_gettid)) < 0)
+            return CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        unlink(tmp);
+        char size_arg[32];
+        snprintf(size_arg, sizeof(size_arg), "%llu", (unsigned long long)want);
+        char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", tmp, size_arg, NULL };
+        char err[1024];
+        if (s_run(argv, err, sizeof(err)) < 0) {
+            unlink(tmp);
+            return -1;
+        }
+        /* link() never replaces: a concurrent create of the same id wins
+         * once and the other finds the file. */
+        int lrc = link(tmp, path);
+        int lerr = errno;
+        unlink(tmp);
+        if (lrc < 0 && lerr != EEXIST) {
+            errno = lerr;
+            return CMN_ERR_ERRNO(CMN_ERR_IO, "cannot create %s", path);
+        }
+        if (lrc == 0) {
+            CMN_INFO("created %s (%llu bytes)", path, (unsigned long long)want);
+            *size_out = want;
+            *path_out = CMN_STEAL(path);
+            return 0;
+        }
+        if ((ex = s_existing_size(path, &have)) <= 0)
+            return ex < 0 ? -1 : CMN_ERR(CMN_ERR_IO, "%s vanished", path);
+    }
+    if (have != want)
+        return CMN_ERR(CMN_ERR_EXISTS, "%s exists with size %llu, not %llu", path,
+                       (unsigned long long)have, (unsigned long long)want);
+    CMN_INFO("%s exists with the same size", path);
+    *size_out = have;
+    *path_out = CMN_STEAL(path);
+    return 0;
+}
+
+int
+agt_virt_disk_delete(agt_virt_t *v, const char *disk_id)
+{
+    if (!cmn_uuid_valid(disk_id))
+        return CMN_ERR(CMN_ERR_INVALID, "disk_id: '%s' is not a UUID", disk_id);
+    CMN_AUTOFREE char *path = s_disk_path(v, disk_id);
+    if (!path)
+        return -1;
+    if (unlink(path) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return CMN_ERR_ERRNO(CMN_ERR_IO, "cannot delete %s", path);
+    }
+    CMN_INFO("deleted %s", path);
+    return 0;
+}
