@@ -152,6 +152,7 @@ typedef enum {
 
 /* oVirt's names: "normal", "warning", "error", "alert". */
 const char *eng_severity_name(eng_severity_t s);
+int eng_severity_parse(const char *name);       /* -1 if unknown */
 
 typedef struct {
     int64_t id;                     /* increasing */
@@ -191,6 +192,8 @@ enum {
 eng_store_t *eng_store_open(const char *path);
 void eng_store_destroy(eng_store_t **p);
 int eng_store_schema_version(eng_store_t *s);
+/* The schema version this code migrates to (newer files are refused). */
+int eng_store_schema_latest(void);
 
 int eng_store_begin(eng_store_t *s);
 int eng_store_commit(eng_store_t *s);
@@ -235,6 +238,10 @@ int eng_store_event_list(eng_store_t *s, int64_t after_id, size_t max,
                          bool newest_first, eng_event_t **out, size_t *n);
 /* Delete events older than `before_ms`; returns how many or -1. */
 int64_t eng_store_event_prune(eng_store_t *s, int64_t before_ms);
+/* Delete events older than `keep_days` days before `now_ms` (keep_days <= 0
+ * keeps everything and returns 0); returns how many or -1. */
+int64_t eng_store_event_prune_days(eng_store_t *s, int64_t keep_days,
+                                   int64_t now_ms);
 
 /* Newest statistics sample of an entity, as JSON text (kind "host"/"vm"). */
 int eng_store_stats_put(eng_store_t *s, const char *kind, const char *id,
