@@ -51,6 +51,13 @@ int eng_vm_remove(eng_ctx_t *ctx, const char *vm_id, const char *user,
 int eng_host_ping(eng_ctx_t *ctx, const char *host_id, unsigned count,
                   eng_op_cb cb, void *opaque);
 
+/* Set vm->status to `st` (status time, start time and display port
+ * follow), write the whole record and record an ENG_EV_VM_STATUS event
+ * ending with `why` (may be NULL). Nothing happens if the status is
+ * unchanged. -1 with the store's error recorded. vm is the caller's. */
+int eng_vm_set_status(eng_ctx_t *ctx, eng_vm_t *vm, eng_vm_status_t st,
+                      const char *why);
+
 /* Name of an action as in the REST API ("stop", "shutdown", ...). */
 const char *eng_vm_action_name(eng_vm_action_t act);
 

@@ -1,0 +1,96 @@
+/* The agent link: the engine's ROUTER socket, one session per host (keyed
+ * by the DEALER routing identity, which is the host id), hello, VM reports
+ * and reconciliation, VM events, statistics, the liveness timer, and the
+ * requests the engine sends to agents. Protobuf types stay inside
+ * eng_agents*.c; the rest of the engine uses the calls below. */
+#ifndef ENG_AGENTS_H
+#define ENG_AGENTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cmn_err.h"
+#include "eng_ctx.h"
+
+/* Outcome of a request sent to an agent. Strings are valid only during the
+ * callback. */
+typedef struct {
+    cmn_code_t code;            /* CMN_OK or the agent's / transport's code */
+    const char *message;        /* never NULL */
+    const char *disk_path;      /* disk_create: where the volume is; else "" */
+    uint64_t disk_size;         /* disk_create: its size in bytes */
+    uint64_t rtt_us;            /* ping: round trip in microseconds */
+} eng_agent_reply_t;
+
+/* Called exactly once per accepted request, on the loop. */
+typedef void (*eng_agents_cb)(const eng_agent_reply_t *r, void *opaque);
+
+/* VM operations (numbers of herd.VmOpKind). */
+typedef enum {
+    ENG_AGT_OP_START = 1,
+    ENG_AGT_OP_SHUTDOWN = 2,
+    ENG_AGT_OP_DESTROY = 3,
+    ENG_AGT_OP_REBOOT = 4,
+    ENG_AGT_OP_RESET = 5,
+    ENG_AGT_OP_PAUSE = 6,
+    ENG_AGT_OP_RESUME = 7,
+    ENG_AGT_OP_UNDEFINE = 8,
+} eng_agent_op_t;
+
+/* Bind the ROUTER on ctx->conf.agents_listen and start the liveness timer.
+ * Hosts already in the store start as connecting. NULL with an error
+ * recorded if the endpoint cannot be bound. ctx is borrowed and must
+ * outlive the result. */
+eng_agents_t *eng_agents_new(eng_ctx_t *ctx);
+
+/* Same without a socket, for fuzzing and tests of the message handler:
+ * replies are only returned by eng_agents_handle(). */
+eng_agents_t *eng_agents_new_detached(eng_ctx_t *ctx);
+
+/* Fail every pending request (callbacks run with CMN_ERR_UNAVAILABLE),
+ * close the socket, free. Accepts NULL; sets *p = NULL. */
+void eng_agents_destroy(eng_agents_t **p);
+
+/* The endpoint actually bound ("tcp://127.0.0.1:40123"); owned by agents.
+ * NULL when detached. */
+const char *eng_agents_endpoint(eng_agents_t *a);
+
+/* Handle one frame as if host `identity` (id_len bytes) had sent it. Any
+ * bytes are accepted. Returns the encoded reply to send back (malloc'd,
+ * caller frees, *reply_len set) or NULL if none is due. */
+uint8_t *eng_agents_handle(eng_agents_t *a, const uint8_t *identity,
+                           size_t id_len, const uint8_t *data, size_t len,
+                           size_t *reply_len);
+
+/* Run the liveness check now (the timer does it every second). */
+void eng_agents_tick(eng_agents_t *a);
+
+/* Write dirty statistics samples to the store in one transaction. */
+void eng_agents_flush_stats(eng_agents_t *a);
+
+/* True if `host_id` has a session (said hello, not lost since). */
+bool eng_agents_connected(eng_agents_t *a, const char *host_id);
+
+/* Requests to the agent of `host_id`. Each returns 0 and later calls `cb`
+ * exactly once (reply, CMN_ERR_TIMEOUT after the request timeout, or
+ * CMN_ERR_UNAVAILABLE when the host is lost or the engine stops); or -1
+ * with CMN_ERR_UNAVAILABLE recorded (no session, send failed) and never
+ * calls cb. Strings are copied. `extra_timeout_s` is added to
+ * agents.request_timeout for operations that wait on the guest. */
+int eng_agents_vm_create(eng_agents_t *a, const char *host_id,
+                         const char *vm_id, const char *domain_xml,
+                         bool start, eng_agents_cb cb, void *opaque);
+int eng_agents_vm_op(eng_agents_t *a, const char *host_id, const char *vm_id,
+                     eng_agent_op_t op, unsigned timeout_s,
+                     eng_agents_cb cb, void *opaque);
+int eng_agents_disk_create(eng_agents_t *a, const char *host_id,
+                           const char *disk_id, uint64_t size_bytes,
+                           eng_agents_cb cb, void *opaque);
+int eng_agents_disk_delete(eng_agents_t *a, const char *host_id,
+                           const char *disk_id, eng_agents_cb cb,
+                           void *opaque);
+int eng_agents_ping(eng_agents_t *a, const char *host_id, eng_agents_cb cb,
+                    void *opaque);
+
+#endif /* ENG_AGENTS_H */
