@@ -567,3 +567,56 @@ vm_create_started() {
 
 # events_json [MAX]: newest first.
 events_json() { api GET "/events?max=${1:-500}"; }
+
+# ---- status recorders ---------------------------------------------------
+
+# recorder_start FILE CMD...: run CMD every 50 ms in the background, each
+# output line prefixed with the time in ms, into FILE. Sets REC_PID.
+recorder_start() {
+    local f=$1
+    shift
+    (
+        trap 'exit 0' TERM
+        while :; do
+            printf '%s %s\n' "$(now_ms)" "$("$@" 2>/dev/null)"
+            sleep 0.05
+        done
+    ) >"$f" 2>/dev/null &
+    REC_PID=$!
+    T_EXTRA_PIDS="$T_EXTRA_PIDS $REC_PID"
+}
+
+recorder_stop() {
+    kill -TERM "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    T_EXTRA_PIDS=$(printf '%s' "$T_EXTRA_PIDS" | sed "s/ $1\b//")
+    return 0
+}
+
+# seen_values FILE: the distinct values a recorder saw, in order, one line.
+seen_values() { awk '{ $1=""; sub(/^ /, ""); if ($0 != last) { printf "%s%s", sep, $0; sep=" -> " } last=$0 }' "$1"; }
+
+# json_count JSON KEY: length of the array .KEY (0 if absent).
+json_count() { printf '%s' "$1" | jq -r "(.$2 // []) | length" 2>/dev/null || echo 0; }
+
+# first_num JSON FILTER...: the first filter giving a number.
+first_num() {
+    local j=$1 f v
+    shift
+    for f in "$@"; do
+        v=$(printf '%s' "$j" | jq -r "($f) // empty | tostring" 2>/dev/null | head -n1)
+        case "$v" in ''|*[!0-9.]*) continue ;; esac
+        echo "${v%%.*}"
+        return 0
+    done
+    echo ""
+}
+
+# standard_setup: libvirtd, engine, agent, host up.
+standard_setup() {
+    test_init
+    libvirt_start
+    engine_start
+    agent_start
+    wait_host_up 30
+}
