@@ -2,6 +2,8 @@
 #ifndef ENG_REST_H
 #define ENG_REST_H
 
+#include <stddef.h>
+
 #include "eng_ctx.h"
 
 /* Bind api.listen:api.port and serve. NULL with an error recorded if the

@@ -1,0 +1,235 @@
+/* REST handlers for /vms: list, create, show, update, remove, statistics
+ * and actions. Every change goes through eng_ops.h; reads come from the
+ * store and the in-memory statistics. */
+#include "eng_rest_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "cmn_log.h"
+
+CMN_LOG_INIT("rest.vm");
+
+static void
+s_list(eng_rest_call_t *call)
+{
+    eng_vm_t *vms = NULL;
+    size_t n = 0;
+    if (eng_store_vm_list(call->ctx->store, &vms, &n) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, eng_rest_vm_json(&vms[i]));
+    free(vms);
+    eng_rest_reply(call->req, 200, json_pack("{s:o}", "vm", list));
+}
+
+static void
+s_create(eng_rest_call_t *call)
+{
+    eng_rest_vm_body_t *b = calloc(1, sizeof(*b));
+    eng_vm_t *vm = calloc(1, sizeof(*vm));
+    if (!b || !vm) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (eng_rest_parse_vm(call->body, call->body_len, false, b) < 0)
+        goto fail;
+    vm->sockets = vm->cores = vm->threads = 1;
+    if (eng_rest_vm_apply(call->ctx->store, b, vm) < 0)
+        goto fail;
+    if (eng_vm_create(call->ctx, vm, ENG_REST_USER) < 0)
+        goto fail;
+    CMN_INFO("created VM %s (%s)", vm->name, vm->id);
+    char loc[512];
+    const char *host = evhttp_find_header(
+        evhttp_request_get_input_headers(call->req), "Host");
+    if (host && strlen(host) < 256 && !strpbrk(host, "\r\n"))
+        snprintf(loc, sizeof(loc), "http://%s" ENG_REST_BASE "/vms/%s",
+                 host, vm->id);
+    else
+        snprintf(loc, sizeof(loc), ENG_REST_BASE "/vms/%s", vm->id);
+    evhttp_add_header(evhttp_request_get_output_headers(call->req),
+                      "Location", loc);
+    eng_rest_reply(call->req, 201, eng_rest_vm_json(vm));
+    free(b);
+    free(vm);
+    return;
+fail:
+    eng_rest_reply_err(call->req);
+    free(b);
+    free(vm);
+}
+
+static void
+s_update(eng_rest_call_t *call, eng_vm_t *vm)
+{
+    eng_rest_vm_body_t *b = calloc(1, sizeof(*b));
+    if (!b) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    if (eng_rest_parse_vm(call->body, call->body_len, true, b) < 0 ||
+        eng_rest_vm_apply(call->ctx->store, b, vm) < 0 ||
+        eng_vm_update(call->ctx, vm, ENG_REST_USER) < 0)
+        goto fail;
+    free(b);
+    /* Show what was stored (the operation may have normalised fields). */
+    char id[ENG_ID_LEN];
+    memcpy(id, vm->id, sizeof(id));
+    if (eng_store_vm_get(call->ctx->store, id, vm) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    eng_rest_reply(call->req, 200, eng_rest_vm_json(vm));
+    return;
+fail:
+    free(b);
+    eng_rest_reply_err(call->req);
+}
+
+static void
+s_remove(eng_rest_call_t *call, const eng_vm_t *vm)
+{
+    if (eng_rest_parse_action(call->body, call->body_len) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    eng_rest_pending_t *p = eng_rest_pending_new(call, ENG_PEND_REMOVE);
+    if (!p) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    if (eng_vm_remove(call->ctx, vm->id, ENG_REST_USER, eng_rest_pending_cb,
+                      p) < 0) {
+        eng_rest_pending_drop(p);
+        eng_rest_reply_err(call->req);
+    }
+    /* else: answered by eng_rest_pending_cb; p may already be gone. */
+}
+
+/* An action that could not begin: the action answer shape, with the
+ * status of the recorded error. */
+static void
+s_action_failed(eng_rest_call_t *call)
+{
+    cmn_code_t code = cmn_err_code();
+    if (code == CMN_OK)
+        code = CMN_ERR_INTERNAL;
+    const char *msg = cmn_err_msg();
+    CMN_INFO("%s: %d %s", evhttp_request_get_uri(call->req),
+             eng_rest_http_status(code), msg);
+    eng_rest_reply(call->req, eng_rest_http_status(code),
+                   json_pack("{s:s, s:o}", "status", "failed", "fault",
+                             eng_rest_fault_json(code, msg)));
+}
+
+static void
+s_action(eng_rest_call_t *call, const eng_vm_t *vm)
+{
+    eng_rest_act_t act = call->route.action;
+    char host_id[ENG_ID_LEN] = "", host_name[ENG_NAME_LEN] = "";
+    if (act == ENG_REST_ACT_START) {
+        if (eng_rest_parse_start(call->body, call->body_len, host_id,
+                                 host_name) < 0) {
+            eng_rest_reply_err(call->req);
+            return;
+        }
+        if (host_id[0] || host_name[0]) {
+            eng_host_t h;
+            memset(&h, 0, sizeof(h));
+            if (eng_rest_find_host(call->ctx->store,
+                                   host_id[0] ? host_id : host_name, &h) < 0) {
+                eng_rest_reply_err(call->req);
+                return;
+            }
+            memcpy(host_id, h.id, sizeof(host_id));
+            eng_host_clear(&h);
+        }
+    } else if (eng_rest_parse_action(call->body, call->body_len) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    eng_rest_pending_t *p = eng_rest_pending_new(call, ENG_PEND_ACTION);
+    if (!p) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    int rc;
+    eng_vm_action_t op = ENG_VM_ACT_STOP;
+    switch (act) {
+    case ENG_REST_ACT_START:
+        rc = eng_vm_start(call->ctx, vm->id, host_id[0] ? host_id : NULL,
+                          ENG_REST_USER, eng_rest_pending_cb, p);
+        break;
+    case ENG_REST_ACT_STOP: op = ENG_VM_ACT_STOP; goto act;
+    case ENG_REST_ACT_SHUTDOWN: op = ENG_VM_ACT_SHUTDOWN; goto act;
+    case ENG_REST_ACT_REBOOT: op = ENG_VM_ACT_REBOOT; goto act;
+    case ENG_REST_ACT_RESET: op = ENG_VM_ACT_RESET; goto act;
+    case ENG_REST_ACT_SUSPEND:
+    case ENG_REST_ACT_PAUSE: op = ENG_VM_ACT_PAUSE; goto act;
+    case ENG_REST_ACT_RESUME: op = ENG_VM_ACT_RESUME; goto act;
+    act:
+        rc = eng_vm_action(call->ctx, vm->id, op, ENG_REST_USER,
+                           eng_rest_pending_cb, p);
+        break;
+    default:
+        rc = CMN_ERR(CMN_ERR_NOT_FOUND, "no such action");
+        break;
+    }
+    if (rc < 0) {
+        eng_rest_pending_drop(p);
+        s_action_failed(call);
+    }
+    /* else: answered by eng_rest_pending_cb; p may already be gone. */
+}
+
+void
+eng_rest_handle_vms(eng_rest_call_t *call)
+{
+    if (call->route.kind == ENG_ROUTE_VMS) {
+        if (call->method == ENG_REST_POST)
+            s_create(call);
+        else
+            s_list(call);
+        return;
+    }
+    eng_vm_t *vm = calloc(1, sizeof(*vm));
+    if (!vm) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    if (eng_rest_find_vm(call->ctx->store, call->route.id, vm) < 0) {
+        eng_rest_reply_err(call->req);
+        free(vm);
+        return;
+    }
+    switch (call->route.kind) {
+    case ENG_ROUTE_VM:
+        if (call->method == ENG_REST_PUT)
+            s_update(call, vm);
+        else if (call->method == ENG_REST_DELETE)
+            s_remove(call, vm);
+        else
+            eng_rest_reply(call->req, 200, eng_rest_vm_json(vm));
+        break;
+    case ENG_ROUTE_VM_STATS:
+        eng_rest_reply(call->req, 200, eng_rest_stats_json(
+            eng_stats_get(call->ctx->stats, vm->id), "vm", vm->id));
+        break;
+    case ENG_ROUTE_VM_ACTION:
+        s_action(call, vm);
+        break;
+    default:
+        CMN_ERR(CMN_ERR_NOT_FOUND, "no such path");
+        eng_rest_reply_err(call->req);
+        break;
+    }
+    free(vm);
+}
