@@ -35,6 +35,9 @@ TB_AGENTS_PORT=54321
 TB_API_PORT=8080
 TB_STOP_TIMEOUT=${TB_STOP_TIMEOUT:-5}
 TB_MAX_HOSTS=50
+# QEMU capabilities probed by libvirtd (~1 s per host) are kept here between
+# runs and copied into each host's /var/cache/libvirt at start.
+TB_CACHE=${TB_CACHE:-$HERD_ROOT/build/testbed-cache/qemu-capabilities}
 
 tb_log() { printf '[%s testbed] %s\n' "$(date +%H:%M:%S.%3N)" "$*" >&2; }
 tb_die() { tb_log "error: $*"; exit 1; }
@@ -308,6 +311,7 @@ tb_up() {
     # 10.213.X.0/24, X from the run id; it exists only in our namespaces.
     tb_rec TB_NET "10.213.$(( 16#${TB_ID:0:2} ))"
     tb_rec TB_HOSTS "$n"
+    tb_rec TB_CACHE "$TB_CACHE"
     tb_rec ENGINE_ADDR "$TB_NET.2"
     # Which cgroup hierarchies to mount again inside each host.
     awk '$3 == "cgroup" || $3 == "cgroup2" { print $2, $3, $4 }' \
@@ -396,6 +400,19 @@ tb_up() {
             tb_fail_up "libvirtd did not answer within 30 s on:$pending"
         sleep 0.05
     done
+    # First run on this machine: probe QEMU on every host now (in parallel,
+    # ~1 s) and keep the result, so later runs start with a warm cache.
+    if ! ls "$TB_CACHE"/*.xml >/dev/null 2>&1; then
+        local -a warm=()
+        for ((i = 1; i <= n; i++)); do
+            read -r pid st <<<"$(tb_pid_of "H${i}_INIT")"
+            timeout 60 nsenter -t "$pid" -n -m -u -p -- \
+                virsh -q -c qemu:///system capabilities >/dev/null 2>&1 &
+            warm+=($!)
+        done
+        wait "${warm[@]}"
+        tb_save_caps
+    fi
     t1=$(tb_now_ms)
     tb_rec TB_UP_MS "$((t1 - t0))"
     tb_log "up: $n hosts in $((t1 - t0)) ms; net $TB_NET.0/24, engine $ENGINE_ADDR, dir $DIR"
@@ -410,6 +427,22 @@ tb_fail_up() {
     tb_log "cleaning up (logs kept in $DIR)"
     (tb_down) || true
     exit 1
+}
+
+# tb_save_caps: copy h1's QEMU capabilities cache to $TB_CACHE when it
+# differs (libvirt itself re-probes when QEMU or libvirt changed).
+tb_save_caps() {
+    local pid st f src
+    read -r pid st <<<"$(tb_pid_of H1_INIT)"
+    tb_alive "${pid:-}" "${st:-}" || return 0
+    src="/proc/$pid/root/var/cache/libvirt/qemu/capabilities"
+    for f in "$src"/*.xml; do
+        [ -f "$f" ] || continue
+        cmp -s "$f" "$TB_CACHE/${f##*/}" && continue
+        mkdir -p "$TB_CACHE" &&
+            cp "$f" "$TB_CACHE/.${f##*/}.$$" &&
+            mv -f "$TB_CACHE/.${f##*/}.$$" "$TB_CACHE/${f##*/}"
+    done
 }
 
 # ---- inside a host (tini's child) -----------------------------------------
@@ -436,6 +469,10 @@ tb_host_init() {
     mount -t tmpfs -o mode=755 tmpfs /var/lib/libvirt || fail "tmpfs /var/lib/libvirt"
     mount -t tmpfs -o mode=755 tmpfs /var/cache/libvirt || fail "tmpfs /var/cache/libvirt"
     mkdir -p /var/lib/libvirt/images /var/lib/libvirt/qemu /var/lib/libvirt/boot
+    if ls "$TB_CACHE"/*.xml >/dev/null 2>&1; then
+        mkdir -p /var/cache/libvirt/qemu/capabilities &&
+            cp "$TB_CACHE"/*.xml /var/cache/libvirt/qemu/capabilities/
+    fi
     mount --bind "$DIR/hosts" /etc/hosts || fail "bind /etc/hosts"
     mount --bind "$DIR/resolv.conf" /etc/resolv.conf || fail "bind /etc/resolv.conf"
 
@@ -574,6 +611,7 @@ tb_down() {
     keys=()
     for ((i = 1; i <= TB_HOSTS; i++)); do keys+=("AGENT${i}_NSENTER"); done
     tb_stop_pids 2 "${keys[@]}"
+    tb_save_caps
     # Hosts: SIGTERM to each init (tini) reaches _host-init, which stops
     # libvirtd and virtlogd by pidfile; when tini exits, the kernel kills
     # whatever else is left in that PID namespace (QEMU, `exec` leftovers).
