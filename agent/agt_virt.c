@@ -238,7 +238,7 @@ s_connect_locked(agt_virt_t *v)
         return s_virt_err("cannot connect to libvirt at", v->uri);
     __atomic_store_n(&v->dead, 0, __ATOMIC_RELEASE);
     v->conn = c;
-    v->generation++;
+    __atomic_add_fetch(&v->generation, 1, __ATOMIC_ACQ_REL);
     /* Keepalive makes a hung libvirtd show up as a closed connection. It is
      * unsupported on local drivers such as test://, which is fine. */
     if (virConnectSetKeepAlive(c, 5, 3) < 0)
@@ -289,10 +289,7 @@ agt_virt_conn(agt_virt_t *v)
 uint64_t
 agt_virt_generation(agt_virt_t *v)
 {
-    pthread_mutex_lock(&v->lock);
-    uint64_t g = v->generation;
-    pthread_mutex_unlock(&v->lock);
-    return g;
+    return __atomic_load_n(&v->generation, __ATOMIC_ACQUIRE);
 }
 
 const char *
@@ -345,17 +342,6 @@ agt_virt_set_event_cb(agt_virt_t *v, agt_virt_event_cb cb, void *opaque)
     v->ev_opaque = opaque;
 }
 
-void
-agt_virt_stop(agt_virt_t *v)
-{
-    if (!v)
-        return;
-    __atomic_store_n(&v->stopping, 1, __ATOMIC_RELEASE);
-    pthread_mutex_lock(&v->wlock);
-    pthread_cond_broadcast(&v->wcond);
-    pthread_mutex_unlock(&v->wlock);
-}
-
 static void
 s_stop_events(agt_virt_t *v)
 {
@@ -366,6 +352,18 @@ s_stop_events(agt_virt_t *v)
     pthread_join(v->ev_thread, NULL);
     virEventRemoveTimeout(v->ev_timer);
     v->ev_running = false;
+}
+
+void
+agt_virt_stop(agt_virt_t *v)
+{
+    if (!v)
+        return;
+    __atomic_store_n(&v->stopping, 1, __ATOMIC_RELEASE);
+    pthread_mutex_lock(&v->wlock);
+    pthread_cond_broadcast(&v->wcond);
+    pthread_mutex_unlock(&v->wlock);
+    s_stop_events(v);
 }
 
 void

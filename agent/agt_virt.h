@@ -78,7 +78,8 @@ void agt_virt_set_event_cb(agt_virt_t *v, agt_virt_event_cb cb, void *opaque);
 /* Start the libvirt event thread. -1 with an error recorded on failure. */
 int agt_virt_start_events(agt_virt_t *v);
 
-/* Make running waits (shutdown / reboot grace periods) give up early. */
+/* Make running waits (shutdown / reboot grace periods) give up early and
+ * stop the event thread (no event callback runs after this returns). */
 void agt_virt_stop(agt_virt_t *v);
 
 /* Open (or reopen after libvirtd went away) the connection. -1 with
@@ -89,7 +90,7 @@ int agt_virt_connect(agt_virt_t *v);
  * caller releases it with virConnectClose(). NULL with an error recorded. */
 virConnectPtr agt_virt_conn(agt_virt_t *v);
 
-/* Increases every time a connection is (re)opened. */
+/* Increases every time a connection is (re)opened. Never blocks. */
 uint64_t agt_virt_generation(agt_virt_t *v);
 
 /* The URI, owned by v. */

@@ -1,0 +1,1072 @@
+#include "agt_link.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "agt_caps.h"
+#include "cmn_auto.h"
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "cmn_rpc.h"
+#include "cmn_util.h"
+#include "cmn_zmq.h"
+#include "herd.pb-c.h"
+
+CMN_LOG_INIT("agent.link");
+
+#define AGT_VERSION "0.1.0"
+#define MAX_XML_BYTES (1u << 20)        /* domain_xml */
+#define MAX_TIMEOUT_S 3600              /* shutdown / reboot grace */
+#define MAX_DISK_BYTES (1ULL << 50)
+#define STATS_CHUNK 500                 /* VMs per VmStatsBatch */
+
+struct agt_link {
+    struct event_base *base;
+    const agt_conf_t *conf;
+    char host_id[CMN_UUID_STRLEN + 1];
+    agt_virt_t *virt;
+    agt_pool_t *pool;
+    agt_stats_t *stats;
+    cmn_zsock_t *sock;
+    cmn_rpc_t *rpc;
+    agt_link_send_fn hook;
+    void *hook_opaque;
+    struct event *ping_timer;
+    struct event *stats_timer;
+    bool closing;
+    bool session;           /* engine accepted our hello */
+    bool hello_inflight;
+    bool report_needed;
+    bool report_inflight;
+    bool stats_inflight;
+    bool link_up;           /* last ping answered */
+    uint64_t virt_gen;      /* libvirt connection the last report saw */
+    uint64_t hello_ms;      /* when the last hello started (monotonic) */
+    char engine_id[128];
+};
+
+/* ---- sending -------------------------------------------------------------- */
+
+static int
+s_send(agt_link_t *link, Herd__Envelope *env)
+{
+    size_t len = 0;
+    CMN_AUTOFREE uint8_t *buf = cmn_rpc_encode(env, &len);
+    if (!buf)
+        return -1;
+    if (len > (size_t)link->conf->max_message_bytes)
+        return CMN_ERR(CMN_ERR_TOO_BIG, "%s message of %zu bytes exceeds "
+                       "max_message_bytes %lld", cmn_rpc_body_name(env), len,
+                       (long long)link->conf->max_message_bytes);
+    if (link->hook) {
+        link->hook(buf, len, link->hook_opaque);
+        return 0;
+    }
+    if (!link->sock)
+        return CMN_ERR(CMN_ERR_UNAVAILABLE, "not connected to the engine");
+    return cmn_zsock_send(link->sock, NULL, 0, buf, len);
+}
+
+static void
+s_send_notification(agt_link_t *link, Herd__Envelope *env)
+{
+    env->id = cmn_rpc_next_id(link->rpc);
+    cmn_err_reset();
+    if (s_send(link, env) < 0)
+        CMN_DEBUG("cannot send %s: %s", cmn_rpc_body_name(env), cmn_err_msg());
+}
+
+static int
+s_send_request(agt_link_t *link, Herd__Envelope *env, cmn_rpc_reply_cb cb)
+{
+    env->id = cmn_rpc_next_id(link->rpc);
+    unsigned tmo = (unsigned)link->conf->request_timeout * 1000;
+    if (cmn_rpc_expect(link->rpc, env->id, NULL, tmo, cb, link) < 0)
+        return -1;
+    if (s_send(link, env) < 0)
+        CMN_DEBUG("cannot send %s now (%s); it will time out", cmn_rpc_body_name(env),
+                  cmn_err_msg());
+    return 0;
+}
+
+static void
+s_reply(agt_link_t *link, uint64_t request_id, cmn_code_t code, const char *msg,
+        Herd__Envelope *body_env)
+{
+    Herd__Envelope env_storage;
+    Herd__Envelope *env = body_env ? body_env : &env_storage;
+    Herd__Result result;
+    Herd__Envelope__BodyCase bc = env == body_env ? body_env->body_case
+                                                  : HERD__ENVELOPE__BODY__NOT_SET;
+    void *body = env == body_env ? (void *)body_env->ping : NULL;
+    cmn_rpc_init_reply(env, &result, cmn_rpc_next_id(link->rpc), request_id, code, msg);
+    env->body_case = bc;
+    env->ping = body;   /* every body member shares the union slot */
+    if (code != CMN_OK)
+        CMN_INFO("request %llu failed: %s: %s", (unsigned long long)request_id,
+                 cmn_code_name(code), msg);
+    cmn_err_reset();
+    if (s_send(link, env) < 0)
+        CMN_WARN("cannot send the reply to request %llu: %s",
+                 (unsigned long long)request_id, cmn_err_msg());
+}
+
+/* ---- hello and the full report ------------------------------------------- */
+
+static void s_hello_start(agt_link_t *link);
+static void s_report_start(agt_link_t *link);
+
+static void
+s_lost_session(agt_link_t *link, const char *why)
+{
+    if (link->session)
+        CMN_WARN("engine session lost (%s); sending hello again", why);
+    link->session = false;
+    link->report_needed = true;
+    s_hello_start(link);
+}
+
+static void
+s_on_hello_reply(const Herd__Envelope *env, cmn_code_t code, const char *message,
+                 void *opaque)
+{
+    agt_link_t *link = opaque;
+    link->hello_inflight = false;
+    if (link->closing)
+        return;
+    if (code != CMN_OK || !env || env->body_case != HERD__ENVELOPE__BODY_HELLO_ACK ||
+        !env->hello_ack) {
+        CMN_WARN("hello not accepted: %s: %s", cmn_code_name(code),
+                 code == CMN_OK ? "reply has no hello_ack" : message);
+        return;     /* retried on the next heartbeat */
+    }
+    const char *eid = env->hello_ack->engine_id ? env->hello_ack->engine_id : "";
+    snprintf(link->engine_id, sizeof(link->engine_id), "%s", eid);
+    link->session = true;
+    link->link_up = true;
+    link->report_needed = true;
+    CMN_INFO("engine %s accepted hello (host name '%s')", link->engine_id,
+             env->hello_ack->host_name ? env->hello_ack->host_name : "");
+    s_report_start(link);
+}
+
+typedef struct {
+    agt_link_t *link;
+    agt_caps_t caps;
+    int rc;
+    char err[1024];
+} agt_hello_job_t;
+
+static void
+s_hello_work(void *arg)
+{
+    agt_hello_job_t *j = arg;
+    j->rc = agt_caps_collect(j->link->virt, (unsigned)j->link->conf->stats_interval,
+                             &j->caps);
+    if (j->rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", cmn_err_msg());
+}
+
+static void
+s_hello_done(void *arg, bool cancelled)
+{
+    agt_hello_job_t *j = arg;
+    agt_link_t *link = j->link;
+    if (cancelled) {
+        agt_caps_clear(&j->caps);
+        free(j);
+        return;
+    }
+    if (j->rc < 0)
+        CMN_WARN("capabilities incomplete: %s", j->err);
+    agt_caps_t *c = &j->caps;
+    Herd__Hello h = HERD__HELLO__INIT;
+    h.host_id = link->host_id;
+    h.hostname = c->hostname;
+    h.agent_version = AGT_VERSION;
+    h.cpu_model = c->cpu_model;
+    h.cpu_vendor = c->cpu_vendor;
+    h.cpu_count = c->cpu_count;
+    h.cpu_sockets = c->cpu_sockets;
+    h.cpu_cores = c->cpu_cores;
+    h.cpu_threads = c->cpu_threads;
+    h.cpu_mhz = c->cpu_mhz;
+    h.n_cpu_flags = c->ncpu_flags;
+    h.cpu_flags = c->cpu_flags;
+    h.numa_nodes = c->numa_nodes;
+    h.memory_bytes = c->memory_bytes;
+    h.libvirt_version = c->libvirt_version;
+    h.hypervisor = c->hypervisor;
+    h.hypervisor_version = c->hypervisor_version;
+    h.libvirt_uri = c->libvirt_uri;
+    h.ksm_running = c->ksm_running;
+    h.ksm_pages_shared = c->ksm_pages_shared;
+    h.kernel = c->kernel;
+    h.os_name = c->os_name;
+    h.kvm = c->kvm;
+    h.images_dir = c->images_dir;
+    h.stats_interval = c->stats_interval;
+    h.host_uuid = c->host_uuid;
+    Herd__Nic *nics = calloc(c->nnics ? c->nnics : 1, sizeof(*nics));
+    Herd__Nic **nicp = calloc(c->nnics ? c->nnics : 1, sizeof(*nicp));
+    if (nics && nicp) {
+        for (size_t i = 0; i < c->nnics; i++) {
+            herd__nic__init(&nics[i]);
+            nics[i].name = c->nics[i].name;
+            nics[i].mac = c->nics[i].mac;
+            nics[i].speed_mbps = c->nics[i].speed_mbps;
+            nics[i].up = c->nics[i].up;
+            nics[i].mtu = c->nics[i].mtu;
+            nics[i].n_addresses = c->nics[i].naddresses;
+            nics[i].addresses = c->nics[i].addresses;
+            nicp[i] = &nics[i];
+        }
+        h.n_nics = c->nnics;
+        h.nics = nicp;
+    }
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    env.body_case = HERD__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    cmn_err_reset();
+    if (s_send_request(link, &env, s_on_hello_reply) < 0) {
+        CMN_WARN("cannot send hello: %s", cmn_err_msg());
+        link->hello_inflight = false;
+    } else {
+        CMN_INFO("hello sent to %s as host %s", link->conf->engine, link->host_id);
+    }
+    free(nics);
+    free(nicp);
+    agt_caps_clear(&j->caps);
+    free(j);
+}
+
+static void
+s_hello_start(agt_link_t *link)
+{
+    if (link->hello_inflight || link->closing || !link->pool)
+        return;
+    /* At most one hello a second; the heartbeat retries. */
+    uint64_t now = cmn_mono_ms();
+    if (link->hello_ms && now - link->hello_ms < 1000)
+        return;
+    link->hello_ms = now;
+    agt_hello_job_t *j = calloc(1, sizeof(*j));
+    if (!j)
+        return;
+    j->link = link;
+    link->hello_inflight = true;
+    if (agt_pool_submit(link->pool, s_hello_work, s_hello_done, j) < 0) {
+        link->hello_inflight = false;
+        free(j);
+    }
+}
+
+static void
+s_on_report_reply(const Herd__Envelope *env, cmn_code_t code, const char *message,
+                  void *opaque)
+{
+    (void)env;
+    agt_link_t *link = opaque;
+    link->report_inflight = false;
+    if (link->closing)
+        return;
+    if (code != CMN_OK) {
+        CMN_WARN("vm_report not accepted: %s: %s", cmn_code_name(code), message);
+        link->report_needed = true;
+        return;
+    }
+    CMN_DEBUG("vm_report accepted");
+}
+
+typedef struct {
+    agt_link_t *link;
+    agt_vm_status_t *vms;
+    size_t n;
+    uint64_t gen;
+    int rc;
+    char err[1024];
+} agt_report_job_t;
+
+static void
+s_report_work(void *arg)
+{
+    agt_report_job_t *j = arg;
+    j->rc = agt_virt_list(j->link->virt, &j->vms, &j->n);
+    j->gen = agt_virt_generation(j->link->virt);
+    if (j->rc < 0)
+        snprintf(j->err, sizeof(j->err), "%s", cmn_err_msg());
+}
+
+static void
+s_report_done(void *arg, bool cancelled)
+{
+    agt_report_job_t *j = arg;
+    agt_link_t *link = j->link;
+    if (cancelled)
+        goto out;
+    if (j->rc < 0) {
+        /* Never send an empty report for a failure: the engine would take
+         * every VM of this host for down. Retried on the next heartbeat. */
+        CMN_WARN("cannot list domains for the vm_report: %s", j->err);
+        link->report_inflight = false;
+        link->report_needed = true;
+        goto out;
+    }
+    Herd__VmStatus *st = calloc(j->n ? j->n : 1, sizeof(*st));
+    Herd__VmStatus **stp = calloc(j->n ? j->n : 1, sizeof(*stp));
+    if (!st || !stp) {
+        free(st);
+        free(stp);
+        link->report_inflight = false;
+        link->report_needed = true;
+        goto out;
+    }
+    for (size_t i = 0; i < j->n; i++) {
+        herd__vm_status__init(&st[i]);
+        st[i].vm_id = j->vms[i].uuid;
+        st[i].name = j->vms[i].name;
+        st[i].state = j->vms[i].state;
+        st[i].reason = j->vms[i].reason;
+        st[i].persistent = j->vms[i].persistent;
+        st[i].vcpus = j->vms[i].vcpus;
+        st[i].memory_kib = j->vms[i].memory_kib;
+        st[i].vnc_port = j->vms[i].vnc_port;
+        stp[i] = &st[i];
+    }
+    Herd__VmReport rep = HERD__VM_REPORT__INIT;
+    rep.n_vms = j->n;
+    rep.vms = stp;
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    env.body_case = HERD__ENVELOPE__BODY_VM_REPORT;
+    env.vm_report = &rep;
+    cmn_err_reset();
+    if (s_send_request(link, &env, s_on_report_reply) < 0) {
+        CMN_WARN("cannot send vm_report: %s", cmn_err_msg());
+        link->report_inflight = false;
+        link->report_needed = true;
+    } else {
+        link->virt_gen = j->gen;
+        CMN_INFO("vm_report sent: %zu domains", j->n);
+    }
+    free(st);
+    free(stp);
+out:
+    free(j->vms);
+    free(j);
+}
+
+static void
+s_report_start(agt_link_t *link)
+{
+    if (link->report_inflight || link->closing || !link->session || !link->pool)
+        return;
+    agt_report_job_t *j = calloc(1, sizeof(*j));
+    if (!j)
+        return;
+    j->link = link;
+    link->report_needed = false;
+    link->report_inflight = true;
+    if (agt_pool_submit(link->pool, s_report_work, s_report_done, j) < 0) {
+        link->report_inflight = false;
+        link->report_needed = true;
+        free(j);
+    }
+}
+
+/* ---- heartbeat ------------------------------------------------------------ */
+
+static void
+s_on_pong(const Herd__Envelope *env, cmn_code_t code, const char *message,
+          void *opaque)
+{
+    agt_link_t *link = opaque;
+    if (link->closing)
+        return;
+    if (code == CMN_ERR_TIMEOUT || code == CMN_ERR_UNAVAILABLE) {
+        if (link->link_up)
+            CMN_WARN("engine link down: no pong within %llds",
+                     (long long)link->conf->request_timeout);
+        link->link_up = false;
+        return;
+    }
+    if (!link->link_up) {
+        CMN_INFO("engine link up");
+        link->link_up = true;
+        /* Events may have been lost while it was down: send a snapshot. */
+        link->report_needed = true;
+    }
+    if (code == CMN_ERR_NO_SESSION) {
+        s_lost_session(link, "ping answered no_session");
+        return;
+    }
+    if (code != CMN_OK || !env || env->body_case != HERD__ENVELOPE__BODY_PONG ||
+        !env->pong) {
+        CMN_WARN("bad pong: %s: %s", cmn_code_name(code), message);
+        return;
+    }
+    const char *eid = env->pong->engine_id ? env->pong->engine_id : "";
+    if (env->pong->need_hello) {
+        s_lost_session(link, "engine asks for hello");
+    } else if (link->session && eid[0] && strcmp(eid, link->engine_id) != 0) {
+        char why[200];
+        snprintf(why, sizeof(why), "engine restarted as %.100s", eid);
+        s_lost_session(link, why);
+    } else if (link->session && link->report_needed) {
+        s_report_start(link);
+    }
+}
+
+static void
+s_on_ping_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agt_link_t *link = arg;
+    cmn_err_reset();
+    if (!link->session) {
+        s_hello_start(link);
+    } else if (link->virt && agt_virt_generation(link->virt) != link->virt_gen) {
+        link->report_needed = true;     /* libvirt reconnected */
+    }
+    if (link->session && link->report_needed && link->link_up)
+        s_report_start(link);
+    Herd__Ping ping = HERD__PING__INIT;
+    ping.sent_us = cmn_time_us();
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    env.body_case = HERD__ENVELOPE__BODY_PING;
+    env.ping = &ping;
+    if (s_send_request(link, &env, s_on_pong) < 0)
+        CMN_WARN("cannot send ping: %s", cmn_err_msg());
+}
+
+/* ---- statistics ------------------------------------------------------------ */
+
+typedef struct {
+    agt_link_t *link;
+    agt_sample_t s;
+} agt_stats_job_t;
+
+static void
+s_stats_work(void *arg)
+{
+    agt_stats_job_t *j = arg;
+    if (agt_stats_sample(j->link->stats, j->link->virt, &j->s) < 0)
+        CMN_WARN("VM statistics unavailable: %s", cmn_err_msg());
+}
+
+static void
+s_nicstats(Herd__NicStats *o, const agt_nic_stats_t *n)
+{
+    herd__nic_stats__init(o);
+    o->name = (char *)n->name;
+    o->rx_bytes = n->rx_bytes;
+    o->tx_bytes = n->tx_bytes;
+    o->rx_packets = n->rx_packets;
+    o->tx_packets = n->tx_packets;
+    o->rx_errors = n->rx_errors;
+    o->tx_errors = n->tx_errors;
+    o->rx_dropped = n->rx_dropped;
+    o->tx_dropped = n->tx_dropped;
+}
+
+static void
+s_send_host_stats(agt_link_t *link, agt_sample_t *s)
+{
+    agt_host_stats_t *h = &s->host;
+    Herd__HostStats hs = HERD__HOST_STATS__INIT;
+    hs.timestamp_ms = s->timestamp_ms;
+    hs.cpu_user = h->cpu_user;
+    hs.cpu_system = h->cpu_system;
+    hs.cpu_idle = h->cpu_idle;
+    hs.load_1 = h->load[0];
+    hs.load_5 = h->load[1];
+    hs.load_15 = h->load[2];
+    hs.mem_total = h->mem_total;
+    hs.mem_used = h->mem_used;
+    hs.mem_free = h->mem_free;
+    hs.mem_shared = h->mem_shared;
+    hs.mem_buffers = h->mem_buffers;
+    hs.mem_cached = h->mem_cached;
+    hs.swap_total = h->swap_total;
+    hs.swap_used = h->swap_used;
+    hs.swap_free = h->swap_free;
+    hs.ksm_running = h->ksm_running;
+    hs.ksm_pages_shared = h->ksm_pages_shared;
+    hs.ksm_pages_sharing = h->ksm_pages_sharing;
+    hs.vms_running = h->vms_running;
+    Herd__NicStats *ns = calloc(h->nnics ? h->nnics : 1, sizeof(*ns));
+    Herd__NicStats **nsp = calloc(h->nnics ? h->nnics : 1, sizeof(*nsp));
+    if (ns && nsp) {
+        for (size_t i = 0; i < h->nnics; i++) {
+            s_nicstats(&ns[i], &h->nics[i]);
+            nsp[i] = &ns[i];
+        }
+        hs.n_nics = h->nnics;
+        hs.nics = nsp;
+    }
+    Herd__StorageStats ss = HERD__STORAGE_STATS__INIT;
+    Herd__StorageStats *ssp = &ss;
+    if (h->has_storage) {
+        ss.path = h->storage_path;
+        ss.total_bytes = h->storage_total;
+        ss.free_bytes = h->storage_free;
+        hs.n_storage = 1;
+        hs.storage = &ssp;
+    }
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    env.body_case = HERD__ENVELOPE__BODY_HOST_STATS;
+    env.host_stats = &hs;
+    s_send_notification(link, &env);
+    free(ns);
+    free(nsp);
+}
+
+/* One VmStatsBatch for vms[0..n). */
+static void
+s_send_vm_batch(agt_link_t *link, uint64_t ts, agt_vm_stats_t *vms, size_t n)
+{
+    Herd__VmStats *vs = calloc(n ? n : 1, sizeof(*vs));
+    Herd__VmStats **vsp = calloc(n ? n : 1, sizeof(*vsp));
+    size_t ndev = 0;
+    for (size_t i = 0; i < n; i++)
+        ndev += vms[i].ndisks + vms[i].nnics;
+    Herd__DiskStats *ds = calloc(ndev ? ndev : 1, sizeof(*ds));
+    Herd__DiskStats **dsp = calloc(ndev ? ndev : 1, sizeof(*dsp));
+    Herd__NicStats *ns = calloc(ndev ? ndev : 1, sizeof(*ns));
+    Herd__NicStats **nsp = calloc(ndev ? ndev : 1, sizeof(*nsp));
+    if (!vs || !vsp || !ds || !dsp || !ns || !nsp) {
+        CMN_WARN("out of memory sending VM statistics");
+        goto out;
+    }
+    size_t dk = 0, nk = 0;
+    for (size_t i = 0; i < n; i++) {
+        agt_vm_stats_t *v = &vms[i];
+        Herd__VmStats *o = &vs[i];
+        herd__vm_stats__init(o);
+        o->vm_id = v->uuid;
+        o->name = v->name;
+        o->state = v->state;
+        o->reason = v->reason;
+        o->cpu_time_ns = v->cpu_time_ns;
+        o->cpu_usage = v->cpu_usage;
+        o->vcpus = v->vcpus;
+        o->memory_kib = v->memory_kib;
+        o->max_memory_kib = v->max_memory_kib;
+        o->balloon_kib = v->balloon_kib;
+        o->rss_kib = v->rss_kib;
+        o->disks = &dsp[dk];
+        o->n_disks = v->ndisks;
+        for (size_t d = 0; d < v->ndisks; d++, dk++) {
+            herd__disk_stats__init(&ds[dk]);
+            ds[dk].name = v->disks[d].name;
+            ds[dk].rd_bytes = v->disks[d].rd_bytes;
+            ds[dk].wr_bytes = v->disks[d].wr_bytes;
+            ds[dk].rd_ops = v->disks[d].rd_ops;
+            ds[dk].wr_ops = v->disks[d].wr_ops;
+            dsp[dk] = &ds[dk];
+        }
+        o->nics = &nsp[nk];
+        o->n_nics = v->nnics;
+        for (size_t k = 0; k < v->nnics; k++, nk++) {
+            s_nicstats(&ns[nk], &v->nics[k]);
+            nsp[nk] = &ns[nk];
+        }
+        vsp[i] = o;
+    }
+    Herd__VmStatsBatch b = HERD__VM_STATS_BATCH__INIT;
+    b.timestamp_ms = ts;
+    b.n_vms = n;
+    b.vms = vsp;
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    env.body_case = HERD__ENVELOPE__BODY_VM_STATS;
+    env.vm_stats = &b;
+    s_send_notification(link, &env);
+out:
+    free(vs);
+    free(vsp);
+    free(ds);
+    free(dsp);
+    free(ns);
+    free(nsp);
+}
+
+static void
+s_stats_done(void *arg, bool cancelled)
+{
+    agt_stats_job_t *j = arg;
+    agt_link_t *link = j->link;
+    if (!cancelled) {
+        link->stats_inflight = false;
+        if (link->session) {
+            s_send_host_stats(link, &j->s);
+            for (size_t off = 0; j->s.vms_ok && off < j->s.nvms; off += STATS_CHUNK) {
+                size_t n = j->s.nvms - off < STATS_CHUNK ? j->s.nvms - off : STATS_CHUNK;
+                s_send_vm_batch(link, j->s.timestamp_ms, j->s.vms + off, n);
+            }
+            if (j->s.vms_ok && j->s.nvms == 0)
+                s_send_vm_batch(link, j->s.timestamp_ms, NULL, 0);
+        }
+    }
+    agt_sample_clear(&j->s);
+    free(j);
+}
+
+static void
+s_on_stats_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agt_link_t *link = arg;
+    if (link->stats_inflight || !link->stats || !link->pool)
+        return;     /* the previous sample is still running: skip a tick */
+    agt_stats_job_t *j = calloc(1, sizeof(*j));
+    if (!j)
+        return;
+    j->link = link;
+    link->stats_inflight = true;
+    if (agt_pool_submit(link->pool, s_stats_work, s_stats_done, j) < 0) {
+        link->stats_inflight = false;
+        free(j);
+    }
+}
+
+/* ---- VM events -------------------------------------------------------------- */
+
+static void
+s_event_done(void *arg, bool cancelled)
+{
+    agt_vm_event_t *ev = arg;
+    agt_link_t *link = NULL;
+    memcpy(&link, ev + 1, sizeof(link));
+    if (!cancelled && !link->closing) {
+        Herd__VmEvent e = HERD__VM_EVENT__INIT;
+        e.vm_id = ev->uuid;
+        e.name = ev->name;
+        e.event = ev->event;
+        e.detail = ev->detail;
+        e.state = ev->state;
+        e.reason = ev->reason;
+        e.timestamp_ms = ev->timestamp_ms;
+        e.vnc_port = ev->vnc_port;
+        Herd__Envelope env = HERD__ENVELOPE__INIT;
+        env.body_case = HERD__ENVELOPE__BODY_VM_EVENT;
+        env.vm_event = &e;
+        CMN_INFO("domain %s (%s): event %d detail %d, state %d reason %d", ev->uuid,
+                 ev->name, ev->event, ev->detail, ev->state, ev->reason);
+        s_send_notification(link, &env);
+    }
+    free(ev);
+}
+
+/* On the libvirt event thread: hand the event to the loop. The event is
+ * re-allocated with the link pointer behind it. */
+static void
+s_virt_event(agt_vm_event_t *ev, void *opaque)
+{
+    agt_link_t *link = opaque;
+    agt_vm_event_t *copy = malloc(sizeof(*ev) + sizeof(link));
+    if (copy) {
+        memcpy(copy, ev, sizeof(*ev));
+        memcpy(copy + 1, &link, sizeof(link));
+        if (agt_pool_post(link->pool, s_event_done, copy) < 0)
+            free(copy);
+    }
+    free(ev);
+}
+
+/* ---- engine requests -------------------------------------------------------- */
+
+typedef enum { REQ_VM_CREATE, REQ_VM_OP, REQ_DISK_CREATE, REQ_DISK_DELETE } agt_req_kind_t;
+
+typedef struct {
+    agt_link_t *link;
+    uint64_t req_id;
+    agt_req_kind_t kind;
+    char id[CMN_UUID_STRLEN + 1];
+    char *xml;
+    bool start;
+    agt_vm_op_t op;
+    unsigned timeout_s;
+    uint64_t size;
+    cmn_code_t code;
+    char msg[1024];
+    char *path;
+    uint64_t out_size;
+    uint64_t started_ms;
+} agt_req_job_t;
+
+static const char *
+s_req_name(const agt_req_job_t *j)
+{
+    switch (j->kind) {
+    case REQ_VM_CREATE:
+        return "vm_create";
+    case REQ_VM_OP:
+        return agt_vm_op_name(j->op);
+    case REQ_DISK_CREATE:
+        return "disk_create";
+    case REQ_DISK_DELETE:
+        return "disk_delete";
+    }
+    return "?";
+}
+
+static void
+s_req_work(void *arg)
+{
+    agt_req_job_t *j = arg;
+    agt_virt_t *v = j->link->virt;
+    int rc = -1;
+    switch (j->kind) {
+    case REQ_VM_CREATE:
+        rc = agt_virt_vm_create(v, j->id, j->xml, j->start);
+        break;
+    case REQ_VM_OP:
+        rc = agt_virt_vm_op(v, j->id, j->op, j->timeout_s);
+        break;
+    case REQ_DISK_CREATE:
+        rc = agt_virt_disk_create(v, j->id, j->size, &j->path, &j->out_size);
+        break;
+    case REQ_DISK_DELETE:
+        rc = agt_virt_disk_delete(v, j->id);
+        break;
+    }
+    if (rc < 0) {
+        j->code = cmn_err_code() != CMN_OK ? cmn_err_code() : CMN_ERR_INTERNAL;
+        snprintf(j->msg, sizeof(j->msg), "%s", cmn_err_msg()[0] ? cmn_err_msg()
+                                                                 : "failed for no reason given");
+    }
+}
+
+static void
+s_req_done(void *arg, bool cancelled)
+{
+    agt_req_job_t *j = arg;
+    if (!cancelled) {
+        CMN_INFO("%s %s: %s (%llu ms)", s_req_name(j), j->id, cmn_code_name(j->code),
+                 (unsigned long long)(cmn_mono_ms() - j->started_ms));
+        if (j->kind == REQ_DISK_CREATE && j->code == CMN_OK) {
+            Herd__DiskCreated dc = HERD__DISK_CREATED__INIT;
+            dc.path = j->path;
+            dc.size_bytes = j->out_size;
+            Herd__Envelope env = HERD__ENVELOPE__INIT;
+            env.body_case = HERD__ENVELOPE__BODY_DISK_CREATED;
+            env.disk_created = &dc;
+            s_reply(j->link, j->req_id, CMN_OK, "", &env);
+        } else {
+            s_reply(j->link, j->req_id, j->code, j->msg, NULL);
+        }
+    }
+    free(j->xml);
+    free(j->path);
+    free(j);
+}
+
+static int
+s_check_uuid(const char *field, const char *v)
+{
+    if (!v || !*v)
+        return CMN_ERR(CMN_ERR_INVALID, "%s: missing", field);
+    if (!cmn_uuid_valid(v))
+        return CMN_ERR(CMN_ERR_INVALID, "%s: '%.64s' is not a UUID", field, v);
+    return 0;
+}
+
+/* Validate a command and turn it into a job. NULL with CMN_ERR_INVALID
+ * naming the field. */
+static agt_req_job_t *
+s_req_from_env(const Herd__Envelope *env)
+{
+    agt_req_job_t j = { .code = CMN_OK };
+    j.req_id = env->id;
+    const char *id = NULL;
+    switch (env->body_case) {
+    case HERD__ENVELOPE__BODY_VM_CREATE: {
+        const Herd__VmCreate *m = env->vm_create;
+        if (!m) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_create: missing");
+            return NULL;
+        }
+        if (s_check_uuid("vm_create.vm_id", m->vm_id) < 0)
+            return NULL;
+        size_t xl = m->domain_xml ? strlen(m->domain_xml) : 0;
+        if (xl == 0) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_create.domain_xml: missing");
+            return NULL;
+        }
+        if (xl > MAX_XML_BYTES) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_create.domain_xml: %zu bytes is more "
+                    "than the limit %u", xl, MAX_XML_BYTES);
+            return NULL;
+        }
+        if (strncmp(m->domain_xml, "<domain", 7) != 0) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_create.domain_xml: does not start with <domain");
+            return NULL;
+        }
+        if (!agt_virt_xml_uuid_matches(m->domain_xml, m->vm_id)) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_create.domain_xml: its <uuid> is missing or "
+                    "differs from vm_id %s", m->vm_id);
+            return NULL;
+        }
+        j.kind = REQ_VM_CREATE;
+        j.start = m->start;
+        id = m->vm_id;
+        break;
+    }
+    case HERD__ENVELOPE__BODY_VM_OP: {
+        const Herd__VmOp *m = env->vm_op;
+        if (!m) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_op: missing");
+            return NULL;
+        }
+        if (s_check_uuid("vm_op.vm_id", m->vm_id) < 0)
+            return NULL;
+        if ((int)m->op <= 0 || (int)m->op >= AGT_VM_OP__LAST) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_op.op: %d is not an operation (1..%d)",
+                    (int)m->op, AGT_VM_OP__LAST - 1);
+            return NULL;
+        }
+        if (m->timeout_s > MAX_TIMEOUT_S) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_op.timeout_s: %u is more than %u",
+                    m->timeout_s, MAX_TIMEOUT_S);
+            return NULL;
+        }
+        j.kind = REQ_VM_OP;
+        j.op = (agt_vm_op_t)m->op;
+        j.timeout_s = m->timeout_s;
+        id = m->vm_id;
+        break;
+    }
+    case HERD__ENVELOPE__BODY_DISK_CREATE: {
+        const Herd__DiskCreate *m = env->disk_create;
+        if (!m) {
+            CMN_ERR(CMN_ERR_INVALID, "disk_create: missing");
+            return NULL;
+        }
+        if (s_check_uuid("disk_create.disk_id", m->disk_id) < 0)
+            return NULL;
+        if (m->size_bytes == 0 || m->size_bytes > MAX_DISK_BYTES) {
+            CMN_ERR(CMN_ERR_INVALID, "disk_create.size_bytes: %llu is not in 1..%llu",
+                    (unsigned long long)m->size_bytes, (unsigned long long)MAX_DISK_BYTES);
+            return NULL;
+        }
+        j.kind = REQ_DISK_CREATE;
+        j.size = m->size_bytes;
+        id = m->disk_id;
+        break;
+    }
+    case HERD__ENVELOPE__BODY_DISK_DELETE: {
+        const Herd__DiskDelete *m = env->disk_delete;
+        if (!m) {
+            CMN_ERR(CMN_ERR_INVALID, "disk_delete: missing");
+            return NULL;
+        }
+        if (s_check_uuid("disk_delete.disk_id", m->disk_id) < 0)
+            return NULL;
+        j.kind = REQ_DISK_DELETE;
+        id = m->disk_id;
+        break;
+    }
+    default:
+        CMN_ERR(CMN_ERR_INTERNAL, "not a command");
+        return NULL;
+    }
+    agt_req_job_t *p = calloc(1, sizeof(*p));
+    if (!p) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    *p = j;
+    snprintf(p->id, sizeof(p->id), "%s", id);
+    for (char *c = p->id; *c; c++)
+        if (*c >= 'A' && *c <= 'F')
+            *c = (char)(*c - 'A' + 'a');
+    if (j.kind == REQ_VM_CREATE && !(p->xml = strdup(env->vm_create->domain_xml))) {
+        free(p);
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    return p;
+}
+
+static void
+s_handle_request(agt_link_t *link, const Herd__Envelope *env)
+{
+    switch (env->body_case) {
+    case HERD__ENVELOPE__BODY_PING: {
+        Herd__Pong pong = HERD__PONG__INIT;
+        pong.sent_us = env->ping ? env->ping->sent_us : 0;
+        Herd__Envelope rep = HERD__ENVELOPE__INIT;
+        rep.body_case = HERD__ENVELOPE__BODY_PONG;
+        rep.pong = &pong;
+        s_reply(link, env->id, CMN_OK, "", &rep);
+        return;
+    }
+    case HERD__ENVELOPE__BODY_VM_CREATE:
+    case HERD__ENVELOPE__BODY_VM_OP:
+    case HERD__ENVELOPE__BODY_DISK_CREATE:
+    case HERD__ENVELOPE__BODY_DISK_DELETE: {
+        agt_req_job_t *j = s_req_from_env(env);
+        if (!j) {
+            s_reply(link, env->id, cmn_err_code(), cmn_err_msg(), NULL);
+            return;
+        }
+        j->link = link;
+        j->started_ms = cmn_mono_ms();
+        CMN_INFO("request %llu: %s %s", (unsigned long long)j->req_id, s_req_name(j),
+                 j->id);
+        if (!link->virt || !link->pool) {
+            CMN_ERR(CMN_ERR_UNAVAILABLE, "%s: libvirt is not available on this agent",
+                    s_req_name(j));
+        } else if (agt_pool_submit(link->pool, s_req_work, s_req_done, j) == 0) {
+            return;
+        }
+        s_reply(link, env->id, cmn_err_code(), cmn_err_msg(), NULL);
+        free(j->xml);
+        free(j);
+        return;
+    }
+    default:
+        break;
+    }
+    CMN_ERR(CMN_ERR_UNSUPPORTED, "'%s' is not a request the agent serves",
+            cmn_rpc_body_name(env));
+    s_reply(link, env->id, cmn_err_code(), cmn_err_msg(), NULL);
+}
+
+void
+agt_link_handle_frame(agt_link_t *link, const uint8_t *data, size_t len)
+{
+    cmn_err_reset();
+    uint64_t id = 0;
+    Herd__Envelope *env = cmn_rpc_decode(data, len, (size_t)link->conf->max_message_bytes,
+                                         &id);
+    if (!env) {
+        if (cmn_err_code() == CMN_ERR_VERSION && id != 0) {
+            char msg[1100];
+            snprintf(msg, sizeof(msg), "%s", cmn_err_msg());
+            s_reply(link, id, CMN_ERR_VERSION, msg, NULL);
+        } else {
+            CMN_WARN("dropped a frame of %zu bytes from the engine: %s", len,
+                     cmn_err_msg());
+        }
+        return;
+    }
+    if (env->in_reply_to != 0) {
+        if (env->result && env->result->code == CMN_ERR_NO_SESSION &&
+            env->body_case != HERD__ENVELOPE__BODY_PONG) {
+            /* Complete first so the request's own callback sees it. */
+            cmn_rpc_complete(link->rpc, NULL, env);
+            s_lost_session(link, "engine answered no_session");
+        } else if (!cmn_rpc_complete(link->rpc, NULL, env)) {
+            CMN_DEBUG("late or stray reply to %llu dropped",
+                      (unsigned long long)env->in_reply_to);
+        }
+    } else if (!env->result || env->body_case != HERD__ENVELOPE__BODY__NOT_SET) {
+        s_handle_request(link, env);
+    } else {
+        CMN_WARN("dropped envelope %llu: a result without in_reply_to",
+                 (unsigned long long)env->id);
+    }
+    cmn_rpc_free(env);
+}
+
+static void
+s_on_frame(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
+           const uint8_t *data, size_t len, void *opaque)
+{
+    (void)sock;
+    (void)peer;
+    (void)peer_len;
+    agt_link_handle_frame(opaque, data, len);
+}
+
+/* ---- lifecycle -------------------------------------------------------------- */
+
+agt_link_t *
+agt_link_new(const agt_link_opts_t *o)
+{
+    if (!o->host_id || !cmn_uuid_valid(o->host_id)) {
+        CMN_ERR(CMN_ERR_INVALID, "host id '%s' is not a UUID",
+                o->host_id ? o->host_id : "");
+        return NULL;
+    }
+    agt_link_t *link = calloc(1, sizeof(*link));
+    if (!link) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    link->base = o->base;
+    link->conf = o->conf;
+    snprintf(link->host_id, sizeof(link->host_id), "%s", o->host_id);
+    link->virt = o->virt;
+    link->pool = o->pool;
+    link->stats = o->stats;
+    link->report_needed = true;
+    link->rpc = cmn_rpc_new(o->base);
+    if (!link->rpc) {
+        free(link);
+        return NULL;
+    }
+    if (link->virt && link->pool)
+        agt_virt_set_event_cb(link->virt, s_virt_event, link);
+    return link;
+}
+
+void
+agt_link_set_send_hook(agt_link_t *link, agt_link_send_fn fn, void *opaque)
+{
+    link->hook = fn;
+    link->hook_opaque = opaque;
+}
+
+bool
+agt_link_has_session(const agt_link_t *link)
+{
+    return link->session;
+}
+
+int
+agt_link_start(agt_link_t *link)
+{
+    if (!link->hook) {
+        cmn_zsock_opts_t zo = { 0 };
+        zo.max_msg_bytes = (size_t)link->conf->max_message_bytes;
+        zo.heartbeat_ivl_ms = (int)link->conf->heartbeat_interval * 1000;
+        link->sock = cmn_zsock_new_dealer(link->base, link->conf->engine, link->host_id,
+                                          &zo, s_on_frame, link);
+        if (!link->sock)
+            return -1;
+    }
+    struct timeval hb = { .tv_sec = link->conf->heartbeat_interval };
+    struct timeval si = { .tv_sec = link->conf->stats_interval };
+    link->ping_timer = event_new(link->base, -1, EV_PERSIST, s_on_ping_timer, link);
+    link->stats_timer = event_new(link->base, -1, EV_PERSIST, s_on_stats_timer, link);
+    if (!link->ping_timer || !link->stats_timer || event_add(link->ping_timer, &hb) < 0 ||
+        event_add(link->stats_timer, &si) < 0)
+        return CMN_ERR(CMN_ERR_INTERNAL, "cannot add the link timers");
+    CMN_INFO("connecting to the engine at %s as host %s", link->conf->engine,
+             link->host_id);
+    s_hello_start(link);
+    return 0;
+}
+
+void
+agt_link_destroy(agt_link_t **p)
+{
+    if (!p || !*p)
+        return;
+    agt_link_t *link = *p;
+    *p = NULL;
+    link->closing = true;
+    if (link->ping_timer)
+        event_free(link->ping_timer);
+    if (link->stats_timer)
+        event_free(link->stats_timer);
+    cmn_rpc_destroy(&link->rpc);
+    cmn_zsock_destroy(&link->sock);
+    free(link);
+}
