@@ -46,6 +46,8 @@ eng_store_dc_insert(eng_store_t *s, const eng_dc_t *dc)
 int
 eng_store_step_one_(eng_store_t *s, sqlite3_stmt *st, const char *what, const char *key)
 {
+    if (key == NULL)
+        key = "";
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         return 1;

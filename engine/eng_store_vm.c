@@ -485,7 +485,7 @@ eng_store_event_prune(eng_store_t *s, int64_t before_ms)
         return -1;
     int64_t n = sqlite3_changes64(s->db);
     if (n > 0)
-        CMN_INFO("pruned %lld events older than %lld ms", (long long)n,
+        CMN_DEBUG("pruned %lld events older than %lld ms", (long long)n,
                  (long long)before_ms);
     return n;
 }
