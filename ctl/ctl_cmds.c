@@ -1,0 +1,448 @@
+/* herdctl commands: NOUN VERB ARGS -> REST calls -> tables or JSON. */
+#include "ctl_priv.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/http.h>
+
+#include "cmn_err.h"
+#include "cmn_util.h"
+
+void
+ctl_usage(FILE *fp)
+{
+    fputs(
+"Usage: herdctl [--url URL] [-o table|json] [--timeout SECONDS] NOUN VERB [ARGS]\n"
+"\n"
+"  URL defaults to $HERD_URL, else " CTL_DEFAULT_URL " (" CTL_API_PATH
+" is appended).\n"
+"\n"
+"  host list\n"
+"  host show ID|NAME\n"
+"  host stats ID|NAME\n"
+"  host ping ID|NAME [--count N]\n"
+"  vm list\n"
+"  vm show ID|NAME\n"
+"  vm create NAME [--memory SIZE] [--cpus N | --sockets N --cores N --threads N]\n"
+"                 [--disk SIZE]... [--nic [NETWORK]]... [--display vnc|spice|none]\n"
+"                 [--host ID|NAME] [--cluster NAME] [--ha] [--description TEXT]\n"
+"                 [--start]\n"
+"  vm start ID|NAME [--host ID|NAME]\n"
+"  vm stop|shutdown|reboot|reset|pause|suspend|resume|remove ID|NAME\n"
+"  vm stats ID|NAME\n"
+"  event list [--max N] [--from ID]\n"
+"  version\n"
+"  help\n"
+"\n"
+"  SIZE is bytes or a number with K, M, G or T (binary: 1G = 1024M).\n"
+"  Exit status: 0 done, 1 the engine refused, 2 bad usage, 3 engine unreachable.\n",
+        fp);
+}
+
+int
+ctl_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("herdctl: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'herdctl help' for usage.\n", stderr);
+    return CTL_EXIT_USAGE;
+}
+
+const char *
+ctl_seg(const char *s, char *buf, size_t len)
+{
+    char *enc = evhttp_uriencode(s, -1, 0);
+    snprintf(buf, len, "%s", enc ? enc : "");
+    free(enc);
+    return buf;
+}
+
+/* One call; prints faults and connection errors; returns the exit code.
+ * On success *out (if not NULL) gets the answer (new reference). */
+int
+ctl_call(const ctl_opts_t *o, const char *method, const char *path,
+       const json_t *body, json_t **out)
+{
+    if (out)
+        *out = NULL;
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    ctl_resp_t r;
+    cmn_err_reset();
+    int rc = ctl_http(o, method, path, text, &r);
+    free(text);
+    if (rc < 0) {
+        fprintf(stderr, "herdctl: cannot reach the engine at %s: %s\n",
+                o->url, cmn_err_msg());
+        return CTL_EXIT_UNREACHABLE;
+    }
+    if (r.status >= 400) {
+        const char *detail = ctl_jstr(r.json, "fault.detail");
+        if (!*detail)
+            detail = ctl_jstr(r.json, "detail");
+        if (*detail)
+            fprintf(stderr, "herdctl: %s\n", detail);
+        else
+            fprintf(stderr, "herdctl: the engine answered HTTP %d%s%.200s\n",
+                    r.status, r.len ? ": " : "", r.text ? r.text : "");
+        ctl_resp_clear(&r);
+        return CTL_EXIT_FAULT;
+    }
+    if (out) {
+        *out = r.json ? json_incref(r.json) : json_object();
+    }
+    ctl_resp_clear(&r);
+    return CTL_EXIT_OK;
+}
+
+void
+ctl_kv(const char *key, const char *fmt, ...)
+{
+    char k[64];
+    snprintf(k, sizeof(k), "%s:", key);
+    printf("%-16s", k);
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+}
+
+int
+ctl_need_id(int argc, char **argv, const char *cmd)
+{
+    if (argc < 1 || !argv[0][0] || argv[0][0] == '-')
+        return ctl_usage_error("%s: missing ID or NAME", cmd);
+    return 0;
+}
+
+int
+ctl_extra(int argc, char **argv, int from, const char *cmd)
+{
+    if (argc > from)
+        return ctl_usage_error("%s: unexpected argument '%s'", cmd,
+                               argv[from]);
+    return 0;
+}
+
+/* ---- hosts ------------------------------------------------------------- */
+
+static void
+s_host_row(ctl_table_t *t, const json_t *h)
+{
+    char cpus[16], mem[32], vms[32];
+    int64_t n = ctl_jint(h, "cpu_count");
+    if (n == 0)
+        n = ctl_jint(h, "cpu.topology.sockets") *
+            ctl_jint(h, "cpu.topology.cores") *
+            ctl_jint(h, "cpu.topology.threads");
+    snprintf(cpus, sizeof(cpus), "%" PRId64, n);
+    snprintf(mem, sizeof(mem), "%" PRId64 " MiB",
+             ctl_jint(h, "memory") >> 20);
+    snprintf(vms, sizeof(vms), "%" PRId64 "/%" PRId64,
+             ctl_jint(h, "summary.active"), ctl_jint(h, "summary.total"));
+    const char *row[] = { ctl_jstr(h, "name"), ctl_jstr(h, "status"),
+                          ctl_jstr(h, "address"), cpus, mem, vms,
+                          ctl_jstr(h, "id") };
+    ctl_table_add(t, row);
+}
+
+static int
+s_host_list(const ctl_opts_t *o)
+{
+    json_t *j;
+    int rc = ctl_call(o, "GET", "/hosts", NULL, &j);
+    if (rc)
+        return rc;
+    if (o->json) {
+        ctl_print_json(j);
+    } else {
+        static const char *const cols[] = { "NAME", "STATUS", "ADDRESS",
+                                            "CPUS", "MEMORY", "VMS", "ID" };
+        ctl_table_t *t = ctl_table_new(7, cols);
+        size_t i;
+        json_t *h;
+        json_array_foreach(json_object_get(j, "host"), i, h)
+            s_host_row(t, h);
+        ctl_table_print(t, stdout);
+        ctl_table_destroy(&t);
+    }
+    json_decref(j);
+    return 0;
+}
+
+static int
+s_host_show(const ctl_opts_t *o, const char *id)
+{
+    char seg[768], path[1024];
+    snprintf(path, sizeof(path), "/hosts/%s", ctl_seg(id, seg, sizeof(seg)));
+    json_t *h;
+    int rc = ctl_call(o, "GET", path, NULL, &h);
+    if (rc)
+        return rc;
+    if (o->json) {
+        ctl_print_json(h);
+        json_decref(h);
+        return 0;
+    }
+    ctl_kv("Name", "%s", ctl_jstr(h, "name"));
+    ctl_kv("ID", "%s", ctl_jstr(h, "id"));
+    ctl_kv("Status", "%s", ctl_jstr(h, "status"));
+    ctl_kv("Address", "%s", ctl_jstr(h, "address"));
+    ctl_kv("Cluster", "%s", ctl_jstr(h, "cluster.id"));
+    ctl_kv("CPU", "%s, %s MHz", ctl_jstr(h, "cpu.name"),
+         ctl_jstr(h, "cpu.speed"));
+    ctl_kv("Topology", "%s sockets, %s cores, %s threads",
+         ctl_jstr(h, "cpu.topology.sockets"), ctl_jstr(h, "cpu.topology.cores"),
+         ctl_jstr(h, "cpu.topology.threads"));
+    ctl_kv("Memory", "%" PRId64 " MiB", ctl_jint(h, "memory") >> 20);
+    ctl_kv("KVM", "%s", ctl_jstr(h, "kvm"));
+    ctl_kv("KSM", "%s", ctl_jstr(h, "ksm.enabled"));
+    ctl_kv("OS", "%s", ctl_jstr(h, "os.type"));
+    ctl_kv("Kernel", "%s", ctl_jstr(h, "os.version.full_version"));
+    ctl_kv("libvirt", "%s", ctl_jstr(h, "libvirt_version.full_version"));
+    ctl_kv("Agent", "%s", ctl_jstr(h, "version.full_version"));
+    ctl_kv("VMs", "%s running, %s placed", ctl_jstr(h, "summary.active"),
+         ctl_jstr(h, "summary.total"));
+    json_decref(h);
+    return 0;
+}
+
+int
+ctl_stats(const ctl_opts_t *o, const char *coll, const char *id)
+{
+    char seg[768], path[1024];
+    snprintf(path, sizeof(path), "/%s/%s/statistics", coll,
+             ctl_seg(id, seg, sizeof(seg)));
+    json_t *j;
+    int rc = ctl_call(o, "GET", path, NULL, &j);
+    if (rc)
+        return rc;
+    if (o->json) {
+        ctl_print_json(j);
+        json_decref(j);
+        return 0;
+    }
+    static const char *const cols[] = { "NAME", "VALUE", "UNIT", "KIND" };
+    ctl_table_t *t = ctl_table_new(4, cols);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(j, "statistic"), i, s) {
+        json_t *d = json_object_get(json_array_get(json_object_get(
+            json_object_get(s, "values"), "value"), 0), "datum");
+        char val[64] = "";
+        if (json_is_integer(d))
+            snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(d));
+        else if (json_is_real(d))
+            snprintf(val, sizeof(val), "%.2f", json_real_value(d));
+        else if (json_is_string(d))
+            snprintf(val, sizeof(val), "%s", json_string_value(d));
+        const char *row[] = { ctl_jstr(s, "name"), val, ctl_jstr(s, "unit"),
+                              ctl_jstr(s, "kind") };
+        ctl_table_add(t, row);
+    }
+    ctl_table_print(t, stdout);
+    ctl_table_destroy(&t);
+    json_decref(j);
+    return 0;
+}
+
+static int
+s_host_ping(const ctl_opts_t *o, int argc, char **argv)
+{
+    const char *id = argv[0], *v = NULL;
+    json_t *body = NULL;
+    cmn_err_reset();
+    for (int i = 1; i < argc; i++) {
+        int r = ctl_opt_value(argc, argv, &i, "--count", &v);
+        uint64_t n;
+        if (r < 0)
+            return ctl_usage_error("%s", cmn_err_msg());
+        if (r == 0)
+            return ctl_usage_error("host ping: unexpected argument '%s'",
+                                   argv[i]);
+        if (ctl_parse_uint(v, "--count", 1, 10000, &n) < 0)
+            return ctl_usage_error("%s", cmn_err_msg());
+        json_decref(body);
+        body = json_pack("{s:I}", "count", (json_int_t)n);
+    }
+    char seg[768], path[1024];
+    snprintf(path, sizeof(path), "/hosts/%s/ping",
+             ctl_seg(id, seg, sizeof(seg)));
+    json_t *j;
+    int rc = ctl_call(o, "POST", path, body ? body : json_object(), &j);
+    json_decref(body);
+    if (rc)
+        return rc;
+    if (o->json) {
+        ctl_print_json(j);
+    } else {
+        static const char *const cols[] = { "COUNT", "MIN_US", "MEDIAN_US",
+                                            "P99_US", "MAX_US" };
+        ctl_table_t *t = ctl_table_new(5, cols);
+        json_t *p = json_object_get(j, "ping");
+        char f[5][32];
+        const char *keys[] = { "count", "min_us", "median_us", "p99_us",
+                               "max_us" };
+        const char *row[5];
+        for (int k = 0; k < 5; k++) {
+            snprintf(f[k], sizeof(f[k]), "%" PRId64, ctl_jint(p, keys[k]));
+            row[k] = f[k];
+        }
+        ctl_table_add(t, row);
+        ctl_table_print(t, stdout);
+        ctl_table_destroy(&t);
+    }
+    json_decref(j);
+    return 0;
+}
+
+static int
+s_host(const ctl_opts_t *o, int argc, char **argv)
+{
+    if (argc < 1)
+        return ctl_usage_error("host: missing a verb (list, show, stats, "
+                               "ping)");
+    const char *verb = argv[0];
+    argc--;
+    argv++;
+    int rc;
+    if (strcmp(verb, "list") == 0) {
+        if ((rc = ctl_extra(argc, argv, 0, "host list")))
+            return rc;
+        return s_host_list(o);
+    }
+    if (strcmp(verb, "show") == 0 || strcmp(verb, "stats") == 0 ||
+        strcmp(verb, "ping") == 0) {
+        char cmd[32];
+        snprintf(cmd, sizeof(cmd), "host %s", verb);
+        if ((rc = ctl_need_id(argc, argv, cmd)))
+            return rc;
+        if (strcmp(verb, "ping") == 0)
+            return s_host_ping(o, argc, argv);
+        if ((rc = ctl_extra(argc, argv, 1, cmd)))
+            return rc;
+        if (strcmp(verb, "show") == 0)
+            return s_host_show(o, argv[0]);
+        return ctl_stats(o, "hosts", argv[0]);
+    }
+    return ctl_usage_error("host: unknown verb '%s' (list, show, stats, ping)",
+                           verb);
+}
+
+/* ---- events -------------------------------------------------------------- */
+
+static int
+s_event(const ctl_opts_t *o, int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "list") != 0)
+        return ctl_usage_error("event: %s '%s' (only: event list)",
+                               argc < 1 ? "missing a verb" : "unknown verb",
+                               argc < 1 ? "" : argv[0]);
+    uint64_t max = 0, from = 0;
+    bool have_max = false, have_from = false;
+    cmn_err_reset();
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int r;
+        if ((r = ctl_opt_value(argc, argv, &i, "--max", &v)) != 0) {
+            if (r < 0 || ctl_parse_uint(v, "--max", 1, 10000, &max) < 0)
+                return ctl_usage_error("%s", cmn_err_msg());
+            have_max = true;
+        } else if ((r = ctl_opt_value(argc, argv, &i, "--from", &v)) != 0) {
+            if (r < 0 || ctl_parse_uint(v, "--from", 0, INT64_MAX, &from) < 0)
+                return ctl_usage_error("%s", cmn_err_msg());
+            have_from = true;
+        } else {
+            return ctl_usage_error("event list: unexpected argument '%s'",
+                                   argv[i]);
+        }
+    }
+    char path[128];
+    int n = snprintf(path, sizeof(path), "/events");
+    if (have_max)
+        n += snprintf(path + n, sizeof(path) - (size_t)n, "?max=%" PRIu64,
+                      max);
+    if (have_from)
+        snprintf(path + n, sizeof(path) - (size_t)n, "%sfrom=%" PRIu64,
+                 have_max ? "&" : "?", from);
+    json_t *j;
+    int rc = ctl_call(o, "GET", path, NULL, &j);
+    if (rc)
+        return rc;
+    if (o->json) {
+        ctl_print_json(j);
+    } else {
+        static const char *const cols[] = { "ID", "TIME", "SEVERITY",
+                                            "DESCRIPTION" };
+        ctl_table_t *t = ctl_table_new(4, cols);
+        size_t i;
+        json_t *e;
+        json_array_foreach(json_object_get(j, "event"), i, e) {
+            char when[40];
+            ctl_time_local(ctl_jint(e, "time"), when, sizeof(when));
+            const char *row[] = { ctl_jstr(e, "id"), when,
+                                  ctl_jstr(e, "severity"),
+                                  ctl_jstr(e, "description") };
+            ctl_table_add(t, row);
+        }
+        ctl_table_print(t, stdout);
+        ctl_table_destroy(&t);
+    }
+    json_decref(j);
+    return 0;
+}
+
+static int
+s_version(const ctl_opts_t *o)
+{
+    json_t *j;
+    int rc = ctl_call(o, "GET", "", NULL, &j);
+    if (o->json) {
+        json_t *out = json_pack("{s:s, s:O?}", "herdctl", CTL_VERSION,
+                                "engine", j ? json_object_get(j,
+                                                              "product_info")
+                                            : NULL);
+        ctl_print_json(out);
+        json_decref(out);
+    } else {
+        printf("herdctl %s\n", CTL_VERSION);
+        if (j)
+            printf("engine  %s %s at %s\n", ctl_jstr(j, "product_info.name"),
+                   ctl_jstr(j, "product_info.version.full_version"), o->url);
+    }
+    json_decref(j);
+    return rc;
+}
+
+int
+ctl_run(const ctl_opts_t *o, int argc, char **argv)
+{
+    if (argc < 1)
+        return ctl_usage_error("missing a command");
+    const char *noun = argv[0];
+    if (strcmp(noun, "help") == 0 || strcmp(noun, "--help") == 0 ||
+        strcmp(noun, "-h") == 0) {
+        ctl_usage(stdout);
+        return 0;
+    }
+    if (strcmp(noun, "version") == 0 || strcmp(noun, "--version") == 0) {
+        int rc = ctl_extra(argc - 1, argv + 1, 0, "version");
+        return rc ? rc : s_version(o);
+    }
+    if (strcmp(noun, "host") == 0 || strcmp(noun, "hosts") == 0)
+        return s_host(o, argc - 1, argv + 1);
+    if (strcmp(noun, "vm") == 0 || strcmp(noun, "vms") == 0)
+        return ctl_vm_cmd(o, argc - 1, argv + 1);
+    if (strcmp(noun, "event") == 0 || strcmp(noun, "events") == 0)
+        return s_event(o, argc - 1, argv + 1);
+    return ctl_usage_error("unknown command '%s' (host, vm, event, version, "
+                           "help)", noun);
+}

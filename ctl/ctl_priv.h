@@ -1,0 +1,137 @@
+/* herdctl, the command-line client of the REST API: what its files share
+ * and what the unit tests call (argument parsing is pure). */
+#ifndef CTL_PRIV_H
+#define CTL_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define CTL_VERSION "0.1.0"
+#define CTL_DEFAULT_URL "http://127.0.0.1:8080"
+#define CTL_API_PATH "/ovirt-engine/api"
+#define CTL_DEFAULT_TIMEOUT 120
+
+/* Exit codes (docs/ARCHITECTURE.md). */
+enum {
+    CTL_EXIT_OK = 0,
+    CTL_EXIT_FAULT = 1,         /* the engine answered with a fault */
+    CTL_EXIT_USAGE = 2,         /* bad arguments */
+    CTL_EXIT_UNREACHABLE = 3,   /* cannot reach the engine */
+};
+
+typedef struct {
+    char url[512];              /* as given, for messages */
+    char host[256];
+    int port;
+    char base[512];             /* path prefix ending in /ovirt-engine/api */
+    bool json;                  /* -o json */
+    int timeout_s;
+} ctl_opts_t;
+
+/* ---- ctl_args.c: pure parsing ------------------------------------------- */
+
+/* "512", "64K", "64M", "1G", "2T" (binary multiples; also "KiB", "MB"...)
+ * -> bytes. -1 with CMN_ERR_INVALID naming `what` and the text. */
+int ctl_parse_size(const char *s, const char *what, uint64_t *out);
+
+/* A decimal integer in [min, max]; -1 with CMN_ERR_INVALID naming `what`. */
+int ctl_parse_uint(const char *s, const char *what, uint64_t min,
+                   uint64_t max, uint64_t *out);
+
+/* Fill o->host, port, base from an http:// URL. -1 with CMN_ERR_INVALID. */
+int ctl_parse_url(const char *url, ctl_opts_t *o);
+
+/* Take the global options (--url, -o/--output, --timeout) out of argv,
+ * wherever they are; the rest stays in order in argv (argc updated).
+ * `o` gets the defaults ($HERD_URL, table, 120 s) first. -1 with
+ * CMN_ERR_INVALID naming the bad option. `env_url` may be NULL. */
+int ctl_parse_globals(int *argc, char **argv, const char *env_url,
+                      ctl_opts_t *o);
+
+/* If argv[*i] is option `name` ("--host"), set *val to its value (either
+ * "--host=X" or the next argument, advancing *i) and return 1; 0 if it is
+ * another argument; -1 with CMN_ERR_INVALID if the value is missing. */
+int ctl_opt_value(int argc, char **argv, int *i, const char *name,
+                  const char **val);
+
+/* `vm create NAME [options]`: argv holds what follows "create". Builds the
+ * POST /vms body (new reference) and says whether --start was given.
+ * -1 with CMN_ERR_INVALID naming the bad argument. */
+int ctl_vm_create_body(int argc, char **argv, json_t **body, bool *start);
+
+/* ---- ctl_http.c --------------------------------------------------------- */
+
+typedef struct {
+    int status;                 /* HTTP status */
+    char *text;                 /* body, NUL-terminated (malloc'd) */
+    size_t len;
+    json_t *json;               /* parsed body or NULL */
+} ctl_resp_t;
+
+void ctl_resp_clear(ctl_resp_t *r);
+
+/* One request to base + path (path starts with '/'; body may be NULL).
+ * 0 with *r filled when any HTTP answer came; -1 with CMN_ERR_UNAVAILABLE
+ * or CMN_ERR_TIMEOUT (message = the reason) when the engine could not be
+ * reached or did not answer in time. */
+int ctl_http(const ctl_opts_t *o, const char *method, const char *path,
+             const char *body, ctl_resp_t *r);
+
+/* ---- ctl_cmds.c --------------------------------------------------------- */
+
+/* URL-encode one path segment (an id or a name) into buf. */
+const char *ctl_seg(const char *s, char *buf, size_t len);
+
+/* Run NOUN VERB ARGS; returns the process exit code. */
+int ctl_run(const ctl_opts_t *o, int argc, char **argv);
+
+/* One REST call; prints faults ("herdctl: <detail>") and connection errors
+ * to stderr and returns the exit code. On success *out (if not NULL) gets
+ * the answer (new reference; {} if the body was empty). */
+int ctl_call(const ctl_opts_t *o, const char *method, const char *path,
+             const json_t *body, json_t **out);
+/* GET /<coll>/<id>/statistics and print it. Returns the exit code. */
+int ctl_stats(const ctl_opts_t *o, const char *coll, const char *id);
+/* "Key:            value" line on stdout. */
+void ctl_kv(const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Usage error unless argv[0] is an ID or NAME; 0 if it is. */
+int ctl_need_id(int argc, char **argv, const char *cmd);
+/* Usage error if argv has more than `from` arguments; 0 if not. */
+int ctl_extra(int argc, char **argv, int from, const char *cmd);
+/* ctl_vm.c: `vm VERB ARGS`; returns the exit code. */
+int ctl_vm_cmd(const ctl_opts_t *o, int argc, char **argv);
+
+/* Print the usage text to `fp`. */
+void ctl_usage(FILE *fp);
+/* Print "herdctl: <msg>" and a hint; returns CTL_EXIT_USAGE. */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- ctl_table.c -------------------------------------------------------- */
+
+typedef struct ctl_table ctl_table_t;
+
+/* A table with `ncols` column titles (copied). NULL on allocation failure. */
+ctl_table_t *ctl_table_new(size_t ncols, const char *const *titles);
+/* Append a row of ncols strings (copied; NULL shows as ""). */
+int ctl_table_add(ctl_table_t *t, const char *const *cells);
+/* Print with aligned columns separated by two spaces. */
+void ctl_table_print(const ctl_table_t *t, FILE *fp);
+void ctl_table_destroy(ctl_table_t **p);
+
+/* Helpers to read oVirt JSON: a string at a dotted path ("cpu.topology.
+ * sockets"), "" if absent; numbers given as numbers or strings. */
+const char *ctl_jstr(const json_t *o, const char *path);
+int64_t ctl_jint(const json_t *o, const char *path);
+
+/* Milliseconds since the epoch as local ISO 8601 ("2026-11-21T20:40:01"). */
+void ctl_time_local(int64_t ms, char *buf, size_t len);
+
+/* Print `j` as indented JSON on stdout. */
+void ctl_print_json(const json_t *j);
+
+#endif /* CTL_PRIV_H */
