@@ -184,8 +184,11 @@ static uint8_t *s_reply(eng_agents_t *a, Herd__Envelope *env, uint64_t req_id,
                         cmn_code_t code, const char *msg, size_t *reply_len)
 {
     Herd__Result res = HERD__RESULT__INIT;
+    Herd__Envelope body = *env;     /* init_reply clears the body */
     cmn_rpc_init_reply(env, &res, cmn_rpc_next_id(a->rpc), req_id, code,
                        msg ? msg : "");
+    env->body_case = body.body_case;
+    env->hello_ack = body.hello_ack;    /* the oneof: copies any member */
     uint8_t *buf = cmn_rpc_encode(env, reply_len);
     if (!buf)
         CMN_ERROR("cannot encode a reply to %llu", (unsigned long long)req_id);
