@@ -1,6 +1,7 @@
-/* The SQLite store: connection, schema migrations, transactions, data
- * centers, clusters and hosts. VMs, events and statistics are in
- * eng_store_vm.c. */
+/* The SQLite store: connection, schema migrations, transactions, the
+ * status/severity names and the helpers eng_store_priv.h declares. Data
+ * centers, clusters and hosts are in eng_store_inv.c; VMs, events and
+ * statistics in eng_store_vm.c. */
 #include "eng_store.h"
 
 #include <stdarg.h>
