@@ -36,6 +36,7 @@ struct agt_link {
     void *hook_opaque;
     struct event *ping_timer;
     struct event *stats_timer;
+    struct event *kick_timer;   /* first hello, once connected */
     bool closing;
     bool session;           /* engine accepted our hello */
     bool hello_inflight;
@@ -86,9 +87,20 @@ s_send_request(agt_link_t *link, Herd__Envelope *env, cmn_rpc_reply_cb cb)
     unsigned tmo = (unsigned)link->conf->request_timeout * 1000;
     if (cmn_rpc_expect(link->rpc, env->id, NULL, tmo, cb, link) < 0)
         return -1;
-    if (s_send(link, env) < 0)
-        CMN_DEBUG("cannot send %s now (%s); it will time out", cmn_rpc_body_name(env),
-                  cmn_err_msg());
+    if (s_send(link, env) < 0) {
+        /* Not connected (the DEALER has ZMQ_IMMEDIATE): fail the request now
+         * instead of waiting for its timeout. The callback runs here. */
+        char msg[1100];
+        snprintf(msg, sizeof(msg), "cannot send %s: %s", cmn_rpc_body_name(env),
+                 cmn_err_msg());
+        Herd__Result res = HERD__RESULT__INIT;
+        res.code = CMN_ERR_UNAVAILABLE;
+        res.message = msg;
+        Herd__Envelope fail = HERD__ENVELOPE__INIT;
+        fail.in_reply_to = env->id;
+        fail.result = &res;
+        cmn_rpc_complete(link->rpc, NULL, &fail);
+    }
     return 0;
 }
 
@@ -96,6 +108,10 @@ static void
 s_reply(agt_link_t *link, uint64_t request_id, cmn_code_t code, const char *msg,
         Herd__Envelope *body_env)
 {
+    /* msg may be the thread's error message, which is reset below. */
+    char msg_copy[1100];
+    snprintf(msg_copy, sizeof(msg_copy), "%s", msg ? msg : "");
+    msg = msg_copy;
     Herd__Envelope env_storage;
     Herd__Envelope *env = body_env ? body_env : &env_storage;
     Herd__Result result;
@@ -139,8 +155,11 @@ s_on_hello_reply(const Herd__Envelope *env, cmn_code_t code, const char *message
         return;
     if (code != CMN_OK || !env || env->body_case != HERD__ENVELOPE__BODY_HELLO_ACK ||
         !env->hello_ack) {
-        CMN_WARN("hello not accepted: %s: %s", cmn_code_name(code),
-                 code == CMN_OK ? "reply has no hello_ack" : message);
+        if (code == CMN_ERR_UNAVAILABLE || code == CMN_ERR_TIMEOUT)
+            CMN_DEBUG("hello: %s: %s", cmn_code_name(code), message);
+        else
+            CMN_WARN("hello not accepted: %s: %s", cmn_code_name(code),
+                     code == CMN_OK ? "reply has no hello_ack" : message);
         return;     /* retried on the next heartbeat */
     }
     const char *eid = env->hello_ack->engine_id ? env->hello_ack->engine_id : "";
@@ -235,7 +254,7 @@ s_hello_done(void *arg, bool cancelled)
         CMN_WARN("cannot send hello: %s", cmn_err_msg());
         link->hello_inflight = false;
     } else {
-        CMN_INFO("hello sent to %s as host %s", link->conf->engine, link->host_id);
+        CMN_DEBUG("hello sent to %s as host %s", link->conf->engine, link->host_id);
     }
     free(nics);
     free(nicp);
@@ -440,6 +459,17 @@ s_on_ping_timer(evutil_socket_t fd, short what, void *arg)
     env.ping = &ping;
     if (s_send_request(link, &env, s_on_pong) < 0)
         CMN_WARN("cannot send ping: %s", cmn_err_msg());
+}
+
+static void
+s_on_kick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agt_link_t *link = arg;
+    cmn_err_reset();
+    if (!link->session)
+        s_hello_start(link);
 }
 
 /* ---- statistics ------------------------------------------------------------ */
@@ -1050,7 +1080,12 @@ agt_link_start(agt_link_t *link)
         return CMN_ERR(CMN_ERR_INTERNAL, "cannot add the link timers");
     CMN_INFO("connecting to the engine at %s as host %s", link->conf->engine,
              link->host_id);
-    s_hello_start(link);
+    /* The DEALER drops what is sent before the connection is up: give it a
+     * moment before the first hello (the heartbeat retries anyway). */
+    struct timeval kick = { .tv_sec = 0, .tv_usec = link->hook ? 0 : 200 * 1000 };
+    link->kick_timer = evtimer_new(link->base, s_on_kick, link);
+    if (!link->kick_timer || evtimer_add(link->kick_timer, &kick) < 0)
+        return CMN_ERR(CMN_ERR_INTERNAL, "cannot add the link timers");
     return 0;
 }
 
@@ -1066,6 +1101,8 @@ agt_link_destroy(agt_link_t **p)
         event_free(link->ping_timer);
     if (link->stats_timer)
         event_free(link->stats_timer);
+    if (link->kick_timer)
+        event_free(link->kick_timer);
     cmn_rpc_destroy(&link->rpc);
     cmn_zsock_destroy(&link->sock);
     free(link);
