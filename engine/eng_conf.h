@@ -3,6 +3,7 @@
 #define ENG_CONF_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
