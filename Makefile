@@ -21,8 +21,8 @@ B ?= build-$(SANITIZER)
 endif
 
 CC ?= cc
-PKGS := libzmq libprotobuf-c libevent libevent_pthreads yaml-0.1 sqlite3 \
-        jansson libsodium libvirt
+PKGS := libzmq libprotobuf-c libevent libevent_pthreads libevent_openssl \
+        yaml-0.1 sqlite3 jansson libsodium openssl libvirt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
         -Wmissing-prototypes -Wvla -Wimplicit-fallthrough -Werror
@@ -42,10 +42,11 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(filter -fsanitize=%,$(CFLAGS)) \
 
 LIBS_COMMON := $(shell pkg-config --libs libzmq libprotobuf-c libevent \
                    libevent_pthreads yaml-0.1 libsodium 2>/dev/null) -lpthread
-LIBS_ENGINE := $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) \
-               $(LIBS_COMMON)
+LIBS_ENGINE := $(shell pkg-config --libs sqlite3 jansson libevent_openssl \
+                   openssl 2>/dev/null) $(LIBS_COMMON)
 LIBS_AGENT  := $(shell pkg-config --libs libvirt 2>/dev/null) $(LIBS_COMMON)
-LIBS_CTL    := $(shell pkg-config --libs jansson 2>/dev/null) $(LIBS_COMMON)
+LIBS_CTL    := $(shell pkg-config --libs jansson libevent_openssl openssl \
+                   2>/dev/null) $(LIBS_COMMON)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 PREFIX ?= /usr/local
