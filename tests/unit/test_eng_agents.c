@@ -409,7 +409,7 @@ static void test_liveness(void **state)
 {
     t_env_t *t = *state;
     t->ctx.conf.host_connecting_s = 1;
-    t->ctx.conf.host_nonresponsive_s = 2;
+    t->ctx.conf.host_nonresponsive_s = 3;
     assert_int_equal(s_code(s_hello(t, t->host_id)), CMN_OK);
     char id[ENG_ID_LEN], off[ENG_ID_LEN];
     s_put_vm(t, "alive", ENG_VM_UP, id);
@@ -419,7 +419,7 @@ static void test_liveness(void **state)
     assert_int_equal(eng_agents_ping(t->ctx.agents, t->host_id, s_cb, t), 0);
     eng_host_status_t seen[8];
     int nseen = 0;
-    for (int i = 0; i < 60 && nseen < 8; i++) {
+    for (int i = 0; i < 80 && nseen < 8; i++) {
         s_wait(t, 100);
         eng_host_t h = {0};
         assert_int_equal(eng_store_host_get(t->ctx.store, t->host_id, &h), 0);
