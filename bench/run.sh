@@ -43,7 +43,7 @@ have_kvm && KIND=kvm
 
 # ---- (a) ping -------------------------------------------------------------
 log "(a) engine -> agent ping, 1000 round trips"
-p=$(api POST "/hosts/$HOST_ID/ping" '{"count": 1000}')
+api_call POST "/hosts/$HOST_ID/ping" '{"count": 1000}'; p=$RESP
 if [ "$HTTP_STATUS" = 200 ]; then
     result "(a) engine->agent ping via REST, 1000: $(printf '%s' "$p" | jq -c . 2>/dev/null || echo "$p")"
 else
@@ -63,14 +63,14 @@ ctl vm create bstart --memory 64M --cpus 1 --disk 1G --nic >/dev/null || exit 1
 times=()
 for i in $(seq "$STARTS"); do
     t0=$(now_ms)
-    api POST /vms/bstart/start '{}' >/dev/null
+    api_call POST /vms/bstart/start '{}'
     [ "$HTTP_STATUS" = 200 ] || fail "start answered $HTTP_STATUS"
     while [ "$(vm_status bstart)" != up ]; do
         [ $(( $(now_ms) - t0 )) -gt 60000 ] && fail "bstart not up in 60 s"
         sleep 0.005
     done
     times+=($(( $(now_ms) - t0 )))
-    api POST /vms/bstart/stop '{}' >/dev/null
+    api_call POST /vms/bstart/stop '{}'
     wait_vm_status bstart down 20
 done
 med=$(printf '%s\n' "${times[@]}" | median)

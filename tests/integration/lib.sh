@@ -469,11 +469,12 @@ host_id() { tr -d ' \n' <"$W/agent/host-id" 2>/dev/null; }
 
 # ---- REST and herdctl ----------------------------------------------------
 
-# api METHOD PATH [BODY]: body on stdout, HTTP status in $HTTP_STATUS.
-api() {
-    local method=$1 path=$2 body=${3:-} out
+# api_call METHOD PATH [BODY]: sets RESP (the body) and HTTP_STATUS. Call it
+# directly, not in $(...), or the status is lost with the subshell.
+api_call() {
+    local method=$1 path=$2 body=${3-} out
     out=$(mktemp "$W/curl.XXXXXX")
-    if [ -n "$body" ]; then
+    if [ $# -ge 3 ]; then
         HTTP_STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$method" \
             -H 'Content-Type: application/json' -H 'Accept: application/json' \
             --data-binary "$body" "$API$path")
@@ -481,17 +482,19 @@ api() {
         HTTP_STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$method" \
             -H 'Accept: application/json' "$API$path")
     fi
-    cat "$out"
+    RESP=$(cat "$out")
     rm -f "$out"
 }
 
+# api METHOD PATH [BODY]: the body on stdout (status ignored).
+api() { api_call "$@"; printf '%s' "$RESP"; }
+
 # api_ok METHOD PATH [BODY]: like api but fails the test on a non-2xx status.
 api_ok() {
-    local r
-    r=$(api "$@")
+    api_call "$@"
     case "$HTTP_STATUS" in
-        2??) printf '%s' "$r" ;;
-        *) fail "$1 $2 answered $HTTP_STATUS: $r" ;;
+        2??) printf '%s' "$RESP" ;;
+        *) fail "$1 $2 answered $HTTP_STATUS: $RESP" ;;
     esac
 }
 
@@ -513,17 +516,15 @@ ctl() {
 
 host_json() { api GET "/hosts/$1"; }
 host_status() {
-    local j
-    j=$(api GET "/hosts/$1")
+    api_call GET "/hosts/$1"
     [ "$HTTP_STATUS" = 200 ] || return 0
-    jget "$j" '.status // .host[0].status'
+    jget "$RESP" '.status // .host[0].status'
 }
 vm_json() { api GET "/vms/$1"; }
 vm_status() {
-    local j
-    j=$(api GET "/vms/$1")
+    api_call GET "/vms/$1"
     [ "$HTTP_STATUS" = 200 ] || { echo "http-$HTTP_STATUS"; return 0; }
-    jget "$j" '.status // .vm[0].status'
+    jget "$RESP" '.status // .vm[0].status'
 }
 vm_id() { jget "$(api GET "/vms/$1")" '.id // .vm[0].id'; }
 

@@ -7,7 +7,7 @@ test_init
 engine_start
 
 # 1: the engine's fault, shown to the user.
-detail=$(api GET /vms/no-such-vm)
+api_call GET /vms/no-such-vm; detail=$RESP
 assert_eq 404 "$HTTP_STATUS" "GET /vms/no-such-vm"
 msg=$(jget "$detail" '.detail // .fault.detail // .reason')
 [ -n "$msg" ] || fail "the engine's 404 has no reason/detail: $detail"

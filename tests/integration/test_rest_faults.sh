@@ -6,7 +6,7 @@
 test_init
 engine_start
 
-api_ok POST /vms '{"name": "keep", "memory": "67108864"}' >/dev/null || exit 1
+api_call POST /vms '{"name": "keep", "memory": "67108864"}'
 assert_eq 201 "$HTTP_STATUS" "POST /vms status"
 snapshot() { api_ok GET /vms | jq -S '[.vm[] | del(.status_time, .start_time, .stop_time)]'; }
 before=$(snapshot) || exit 1
@@ -16,7 +16,7 @@ hosts_before=$(api_ok GET /hosts) || exit 1
 expect_fault() {
     local want=$1 what=$2 word=$3 r
     shift 3
-    r=$(api "$@")
+    api_call "$@"; r=$RESP
     [ "$HTTP_STATUS" = "$want" ] ||
         fail "$what: $1 $2 answered $HTTP_STATUS, expected $want: $r"
     printf '%s' "$r" | jq -e . >/dev/null 2>&1 || fail "$what: fault is not JSON: $r"
@@ -50,7 +50,7 @@ expect_fault 404 "unknown action" "" POST /vms/keep/frobnicate '{}'
 expect_fault 400 "update with bad JSON" "" PUT /vms/keep '{"memory": '
 expect_fault 400 "update with unknown field" "colour" PUT /vms/keep '{"colour": "red"}'
 expect_fault 400 "bad events max" "max" GET "/events?max=banana"
-r=$(api POST /vms/keep/start '{}')
+api_call POST /vms/keep/start '{}'; r=$RESP
 case "$HTTP_STATUS" in
     4??|5??) log "start with no host -> $HTTP_STATUS: $r" ;;
     *) fail "start with no host answered $HTTP_STATUS: $r" ;;

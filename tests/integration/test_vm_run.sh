@@ -48,7 +48,7 @@ assert_contains "$out" up "herdctl vm list"
 # Statistics show up (the agent samples every second).
 has_stats() {
     local s
-    s=$(api GET "/vms/$VM/statistics")
+    api_call GET "/vms/$VM/statistics"; s=$RESP
     [ "$HTTP_STATUS" = 200 ] && [ "$(json_count "$s" statistic)" -gt 0 ]
 }
 wait_for has_stats --timeout 10 ||
