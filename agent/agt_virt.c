@@ -431,7 +431,11 @@ s_fill_state(virDomainPtr dom, agt_vm_event_t *ev)
 {
     int state = 0, reason = 0;
     if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+        /* A transient domain is gone once stopped, a domain once undefined
+         * while off: it is shut off then. */
         virResetLastError();
+        if (ev->event == VIR_DOMAIN_EVENT_STOPPED || ev->event == VIR_DOMAIN_EVENT_UNDEFINED)
+            ev->state = VIR_DOMAIN_SHUTOFF;
         return;
     }
     ev->state = state;
