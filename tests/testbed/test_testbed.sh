@@ -265,7 +265,9 @@ wait 2>/dev/null
 log "C. up killed half-way, then down"
 for delay in 0.02 0.08 0.15; do
     new_dir
-    tb up 3 >"$TESTBED_DIR.up.log" 2>&1 &
+    # Run testbed.sh itself in the background (not through a shell
+    # function, whose subshell would be killed instead of `up`).
+    "$TB" up 3 >"$TESTBED_DIR.up.log" 2>&1 &
     upid=$!
     sleep "$delay"
     kill -KILL "$upid" 2>/dev/null

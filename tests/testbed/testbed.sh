@@ -51,6 +51,14 @@ tb_set_dir() {
     STATE="$DIR/state"
 }
 
+# tb_lock: one up/down/start/stop at a time per DIR (fd 9 holds the lock;
+# everything started in the background gets 9<&- so it never inherits it).
+tb_lock() {
+    mkdir -p "$DIR" || tb_die "cannot create $DIR"
+    exec 9<"$DIR" || tb_die "cannot open $DIR"
+    flock -w 120 9 || tb_die "$DIR stays locked by another testbed.sh for 120 s"
+}
+
 # ---- state ----------------------------------------------------------------
 
 # tb_rec KEY VALUE: append to DIR/state at once (later lines win when sourced).
@@ -288,6 +296,10 @@ tb_up() {
     for v in ip nsenter unshare tini libvirtd virtlogd virsh; do
         command -v "$v" >/dev/null || tb_die "up: '$v' is not installed"
     done
+    if [ -d "$DIR" ] && [ -n "$(ls -A "$DIR")" ] && [ ! -e "$DIR/.herd-testbed" ]; then
+        tb_die "$DIR exists, is not empty and is not a test bed dir: refusing to wipe it"
+    fi
+    tb_lock
     if [ -f "$STATE" ]; then
         tb_load
         for ((i = 1; i <= ${TB_HOSTS:-0}; i++)); do
@@ -298,11 +310,8 @@ tb_up() {
         tb_log "stale state in $DIR: cleaning it up first"
         (tb_down) || true
     fi
-    if [ -d "$DIR" ] && [ -n "$(ls -A "$DIR")" ] && [ ! -e "$DIR/.herd-testbed" ]; then
-        tb_die "$DIR exists, is not empty and is not a test bed dir: refusing to wipe it"
-    fi
-    rm -rf "$DIR" && mkdir -p "$DIR" && touch "$DIR/.herd-testbed" ||
-        tb_die "cannot prepare $DIR"
+    find "$DIR" -mindepth 1 -maxdepth 1 -exec rm -rf {} + &&
+        touch "$DIR/.herd-testbed" || tb_die "cannot prepare $DIR"
     t0=$(tb_now_ms)
 
     tb_rec TB_DIR "$DIR"
@@ -355,7 +364,7 @@ tb_up() {
         v="H${i}_NS"
         ip netns exec "${!v}" unshare -m -u -p -f --mount-proc \
             --propagation slave tini -s -- "$TB_SELF" _host-init "$DIR" "$i" \
-            </dev/null >"$DIR/h$i/init.log" 2>&1 &
+            </dev/null >"$DIR/h$i/init.log" 2>&1 9<&- &
         pid=$!
         tb_rec_pid "H${i}_UNSHARE" "$pid"
     done
@@ -407,7 +416,7 @@ tb_up() {
         for ((i = 1; i <= n; i++)); do
             read -r pid st <<<"$(tb_pid_of "H${i}_INIT")"
             timeout 60 nsenter -t "$pid" -n -m -u -p -- \
-                virsh -q -c qemu:///system capabilities >/dev/null 2>&1 &
+                virsh -q -c qemu:///system capabilities >/dev/null 2>&1 9<&- &
             warm+=($!)
         done
         wait "${warm[@]}"
@@ -531,7 +540,7 @@ tb_start_agents() {
         tb_env
         nsenter -t "$pid" -n -m -u -p --wd="$DIR/h$i" -- \
             env "${TB_ENV[@]}" TB_HOST="h$i" "$B/herd-agent" -c "$DIR/h$i/agent.yaml" \
-            </dev/null >>"$DIR/h$i/agent.log" 2>&1 &
+            </dev/null >>"$DIR/h$i/agent.log" 2>&1 9<&- &
         npid=$!
         # nsenter forks to enter the PID namespace: the agent is its child.
         deadline=$(( $(tb_now_ms) + 5000 ))
@@ -582,7 +591,7 @@ tb_start_engine() {
     # Entering only a network namespace needs no fork: $! is the engine.
     (cd "$DIR/engine" && exec nsenter --net="/run/netns/$NS_ENGINE" -- \
         env "${TB_ENV[@]}" TB_HOST=engine "$B/herd-engine" -c "$DIR/engine/engine.yaml" \
-        </dev/null >>"$DIR/engine/engine.log" 2>&1) &
+        </dev/null >>"$DIR/engine/engine.log" 2>&1) 9<&- &
     pid=$!
     tb_rec_pid ENGINE_PID "$pid"
     sleep 0.3
@@ -702,6 +711,7 @@ case "$cmd" in
         ;;
     down)
         tb_set_dir "${1:-}"
+        [ -d "$DIR" ] && tb_lock
         tb_down
         ;;
     status)
@@ -724,6 +734,7 @@ case "$cmd" in
         ;;
     start-agents|stop-agents|start-engine|stop-engine)
         tb_set_dir
+        [ -d "$DIR" ] && tb_lock
         tb_load || tb_die "no test bed in $DIR"
         case "$cmd" in
             start-agents) tb_start_agents "$@" ;;
