@@ -16,6 +16,9 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 TB="$HERE/testbed.sh"
+B=${B:-build}
+case "$B" in /*) ;; *) B="$ROOT/$B" ;; esac
+export B
 QBOOT=/usr/share/qemu/qboot.rom
 VM=tbvm
 
@@ -232,6 +235,22 @@ if migrate h1 h2; then
     migrate h2 h1
 fi
 check_eq "guest runs on h1 again" running "$(domstate h1)"
+
+# With the Herd daemons built: engine and agents in the test bed, the agents
+# reach the engine across the bridge, the API answers inside the engine ns.
+hosts_up() {
+    tbx engine sh -c 'curl -s -m 5 "$HERD_URL/ovirt-engine/api/hosts"' 2>/dev/null |
+        grep -Ec '"status": *"up"'
+}
+if [ -x "$B/herd-engine" ] && [ -x "$B/herd-agent" ] && [ "${TB_WITH_HERD:-1}" = 1 ]; then
+    check "start-engine ($B/herd-engine)" tb start-engine
+    check "start-agents ($B/herd-agent on h1..h3)" tb start-agents
+    deadline=$(( $(now_ms) + 20000 ))
+    while [ "$(hosts_up)" != 3 ] && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.2; done
+    check_eq "the engine reports the 3 hosts up (API inside the engine ns)" 3 "$(hosts_up)"
+else
+    log "skip: herd-engine/herd-agent not built in $B (or TB_WITH_HERD=0)"
+fi
 
 pids=$(snapshot_pids)
 t0=$(now_ms)
