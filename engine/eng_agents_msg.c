@@ -168,13 +168,24 @@ static void s_stat_d(json_t *o, const char *name, double v, const char *unit,
                                            "unit", unit, "type", type));
 }
 
+/* A device's key in a sample: its name, or "<kind><index>" if it has none. */
+static const char *s_dev_key(const char *name, const char *kind, size_t i,
+                             char *buf, size_t len)
+{
+    if (name && *name)
+        return name;
+    snprintf(buf, len, "%s%zu", kind, i);
+    return buf;
+}
+
 static int s_nicstats_check(Herd__NicStats **v, size_t n, const char *what)
 {
     CHECK_COUNT(n, ENG_AGT_MAX_NICS, what);
     for (size_t i = 0; i < n; i++) {
         if (!v[i])
             return CMN_ERR(CMN_ERR_INVALID, "%s[%zu]: missing", what, i);
-        CHECK_STR(v[i]->name, 64, false, what);
+        /* libvirt has no device name for some NICs (user-mode): "" */
+        CHECK_STR(v[i]->name, 64, true, what);
     }
     return 0;
 }
@@ -238,8 +249,12 @@ json_t *eng_agt_host_stats_json(const Herd__HostStats *s)
     s_stat_u(o, "ksm.pages.sharing", s->ksm_pages_sharing, "none", "gauge");
     s_stat_u(o, "vms.running", s->vms_running, "none", "gauge");
     json_t *nics = json_object();
-    for (size_t i = 0; nics && i < s->n_nics; i++)
-        json_object_set_new(nics, s->nics[i]->name, s_nic_json(s->nics[i]));
+    for (size_t i = 0; nics && i < s->n_nics; i++) {
+        char key[72];
+        json_object_set_new(nics, s_dev_key(s->nics[i]->name, "nic", i, key,
+                                            sizeof(key)),
+                            s_nic_json(s->nics[i]));
+    }
     json_object_set_new(o, "nics", nics);
     json_t *st = json_object();
     for (size_t i = 0; st && i < s->n_storage; i++) {
@@ -272,7 +287,7 @@ int eng_agt_vm_stats_check(const Herd__VmStats *v)
     for (size_t i = 0; i < v->n_disks; i++) {
         if (!v->disks[i])
             return CMN_ERR(CMN_ERR_INVALID, "vm_stats.disks: missing entry");
-        CHECK_STR(v->disks[i]->name, 64, false, "vm_stats.disks.name");
+        CHECK_STR(v->disks[i]->name, 64, true, "vm_stats.disks.name");
     }
     CHECK_COUNT(v->n_nics, ENG_AGT_MAX_VM_DEVS, "vm_stats.nics");
     return s_nicstats_check(v->nics, v->n_nics, "vm_stats.nics");
@@ -317,7 +332,9 @@ json_t *eng_agt_vm_stats_json(const Herd__VmStats *v, uint64_t time_ms)
         s_stat_u(e, "disk.write.bytes", d->wr_bytes, "bytes", "counter");
         s_stat_u(e, "disk.read.ops", d->rd_ops, "none", "counter");
         s_stat_u(e, "disk.write.ops", d->wr_ops, "none", "counter");
-        json_object_set_new(disks, d->name, e);
+        char key[72];
+        json_object_set_new(disks, s_dev_key(d->name, "disk", i, key,
+                                             sizeof(key)), e);
     }
     s_stat_u(o, "disks.read.bytes", rb, "bytes", "counter");
     s_stat_u(o, "disks.write.bytes", wb, "bytes", "counter");
@@ -336,8 +353,10 @@ json_t *eng_agt_vm_stats_json(const Herd__VmStats *v, uint64_t time_ms)
         sum.tx_errors += n->tx_errors;
         sum.rx_dropped += n->rx_dropped;
         sum.tx_dropped += n->tx_dropped;
+        char key[72];
         if (nics)
-            json_object_set_new(nics, n->name, s_nic_json(n));
+            json_object_set_new(nics, s_dev_key(n->name, "nic", i, key,
+                                                sizeof(key)), s_nic_json(n));
     }
     json_t *tot = s_nic_json(&sum);
     if (tot) {

@@ -3,8 +3,6 @@
 #ifndef ENG_OPS_PRIV_H
 #define ENG_OPS_PRIV_H
 
-#include <stddef.h>     /* eng_conf.h uses size_t without including it */
-
 #include "eng_ops.h"
 
 /* Find a VM / host by UUID or name into *out. -1 with CMN_ERR_NOT_FOUND
