@@ -484,7 +484,16 @@ eng_rest_new(eng_ctx_t *ctx)
     int64_t hard = max * 2 > max + 65536 ? max * 2 : max + 65536;
     evhttp_set_max_body_size(rest->http, (ev_ssize_t)hard);
     evhttp_set_max_headers_size(rest->http, 64 * 1024);
-    evhttp_set_timeout(rest->http, 120);
+    /* Actions answer when the agent is done: never time a client out
+     * sooner than the longest operation (a shutdown, then the agent's
+     * reply). */
+    int64_t tmo = ctx->conf.vm_shutdown_timeout_s + ctx->conf.request_timeout_s
+                  + 30;
+    if (tmo < 120)
+        tmo = 120;
+    if (tmo > 86400)
+        tmo = 86400;
+    evhttp_set_timeout(rest->http, (int)tmo);
     evhttp_set_gencb(rest->http, s_gencb, rest);
     const char *addr = ctx->conf.api_listen ? ctx->conf.api_listen
                                             : "127.0.0.1";
