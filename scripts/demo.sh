@@ -71,6 +71,7 @@ stop_pid() {    # PIDFILE NAME
 }
 
 print_usage_hints() {
+    local B=${B#"$ROOT"/}
     cat <<EOF
 
 Herd demo is running (state and logs in $D/):
@@ -110,6 +111,7 @@ start() {
     # libvirt: use a running one, else start our own.
     if libvirt_answers; then
         say "using the libvirtd already answering on $URI"
+        [ -s "$D/libvirtd.pid" ] || touch "$D/libvirt-was-running"
     else
         [ "$(id -u)" = 0 ] || die "no libvirtd answers on $URI and starting one needs root"
         say "no libvirtd answers on $URI: starting virtlogd and libvirtd"
@@ -241,8 +243,9 @@ stop() {
     if [ -s "$D/libvirtd.pid" ] || [ -s "$D/virtlogd.pid" ]; then
         stop_pid "$D/libvirtd.pid" libvirtd
         stop_pid "$D/virtlogd.pid" virtlogd
-    else
-        say "leaving the system libvirtd alone"
+    elif [ -e "$D/libvirt-was-running" ]; then
+        say "leaving the libvirtd that was already running alone"
+        rm -f "$D/libvirt-was-running"
     fi
     say "stopped"
 }
