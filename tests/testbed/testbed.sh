@@ -183,6 +183,17 @@ tb_env() {
     done
 }
 
+# tb_engine_wrap: TB_ENGINE_WRAP, a command prefix that runs its command in
+# the engine's network namespace with the test bed's /etc/hosts and
+# resolv.conf (in a private mount namespace). Every step execs, so the pid
+# of the prefix is the pid of the command.
+tb_engine_wrap() {
+    TB_ENGINE_WRAP=(nsenter --net="/run/netns/$NS_ENGINE" --
+        unshare -m --propagation slave --
+        sh -c 'mount --bind "$0/hosts" /etc/hosts &&
+               mount --bind "$0/resolv.conf" /etc/resolv.conf && exec "$@"' "$DIR")
+}
+
 # tb_enter MEMBER CMD...: exec CMD inside MEMBER's namespaces.
 tb_enter() {
     local pid st v
@@ -198,6 +209,12 @@ tb_enter() {
             exec nsenter -t "$pid" -n -m -u -p --wd="$PWD" -- \
                 env "${TB_ENV[@]}" TB_HOST="h$M_I" TB_ADDR="$M_ADDR" \
                 LIBVIRT_DEFAULT_URI=qemu:///system "$@"
+            ;;
+        engine)
+            tb_ns_exists "$M_NS" || tb_die "namespace $M_NS does not exist"
+            tb_engine_wrap
+            exec "${TB_ENGINE_WRAP[@]}" \
+                env "${TB_ENV[@]}" TB_HOST="$M_KIND" TB_ADDR="$M_ADDR" "$@"
             ;;
         *)
             tb_ns_exists "$M_NS" || tb_die "namespace $M_NS does not exist"
@@ -588,8 +605,9 @@ tb_start_engine() {
     fi
     tb_ns_exists "$NS_ENGINE" || tb_die "namespace $NS_ENGINE does not exist"
     tb_env
-    # Entering only a network namespace needs no fork: $! is the engine.
-    (cd "$DIR/engine" && exec nsenter --net="/run/netns/$NS_ENGINE" -- \
+    # Entering network and mount namespaces needs no fork: $! is the engine.
+    tb_engine_wrap
+    (cd "$DIR/engine" && exec "${TB_ENGINE_WRAP[@]}" \
         env "${TB_ENV[@]}" TB_HOST=engine "$B/herd-engine" -c "$DIR/engine/engine.yaml" \
         </dev/null >>"$DIR/engine/engine.log" 2>&1) 9<&- &
     pid=$!
