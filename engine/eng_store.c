@@ -1,7 +1,7 @@
 /* The SQLite store: connection, schema migrations, transactions, the
  * status/severity names and the helpers eng_store_priv.h declares. Data
  * centers, clusters and hosts are in eng_store_inv.c; VMs, events and
- * statistics in eng_store_vm.c. */
+ * statistics in eng_store_vm.c; users and API tokens in eng_store_user.c. */
 #include "eng_store.h"
 
 #include <stdarg.h>
@@ -341,6 +341,25 @@ static const migration_t s_migrations[] = {
     {
         /* eng_store_vm_list_by_host runs on every full report of a host. */
         "CREATE INDEX vms_host ON vms(host_id);",
+        NULL,
+    },
+    {
+        /* REST API users (argon2id hashes in libsodium's string form) and
+         * bearer tokens, stored only as their SHA-256 (hex). User names
+         * compare without case: "Admin@internal" is admin@internal. */
+        "CREATE TABLE users ("
+        "  id TEXT PRIMARY KEY NOT NULL,"
+        "  name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+        "  hash TEXT NOT NULL,"
+        "  role TEXT NOT NULL,"
+        "  created_ms INTEGER NOT NULL DEFAULT 0);"
+        "CREATE TABLE tokens ("
+        "  hash TEXT PRIMARY KEY NOT NULL,"
+        "  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+        "  expires_ms INTEGER NOT NULL,"
+        "  created_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+        "CREATE INDEX tokens_user ON tokens(user_id);"
+        "CREATE INDEX tokens_expires ON tokens(expires_ms);",
         NULL,
     },
 };

@@ -184,6 +184,36 @@ enum {
     ENG_EV_VM_DOWN_UNEXPECTED = 212,
 };
 
+/* ---- REST API users and their bearer tokens */
+typedef enum {
+    ENG_ROLE_SUPERUSER = 0,     /* everything */
+    ENG_ROLE_OPERATOR,          /* reads everything, changes VMs only */
+    ENG_ROLE_READONLY,          /* reads everything */
+    ENG_ROLE__LAST
+} eng_role_t;
+
+/* "SuperUser", "Operator", "ReadOnly". */
+const char *eng_role_name(eng_role_t r);
+int eng_role_parse(const char *name);   /* exact or any case; -1 if unknown */
+
+#define ENG_PWHASH_LEN 128          /* crypto_pwhash_STRBYTES */
+#define ENG_TOKEN_HASH_LEN 65       /* SHA-256 as hex + NUL */
+
+typedef struct {
+    char id[ENG_ID_LEN];
+    char name[ENG_NAME_LEN];        /* "admin@internal"; unique, any case */
+    char hash[ENG_PWHASH_LEN];      /* crypto_pwhash_str() output */
+    eng_role_t role;
+    int64_t created_ms;
+} eng_user_t;
+
+typedef struct {
+    char hash[ENG_TOKEN_HASH_LEN];  /* SHA-256 of the token text, hex */
+    char user_id[ENG_ID_LEN];
+    int64_t expires_ms;
+    int64_t created_ms;
+} eng_token_t;
+
 /* ---- store */
 
 /* Open (creating if needed) and migrate to the current schema version
@@ -249,5 +279,26 @@ int eng_store_stats_put(eng_store_t *s, const char *kind, const char *id,
 /* malloc'd JSON text or NULL with CMN_ERR_NOT_FOUND. */
 char *eng_store_stats_get(eng_store_t *s, const char *kind, const char *id,
                           int64_t *time_ms);
+
+/* Users: insert fails with CMN_ERR_EXISTS on a duplicate name (any case).
+ * Deleting a user deletes its tokens. */
+int eng_store_user_insert(eng_store_t *s, const eng_user_t *u);
+int eng_store_user_get(eng_store_t *s, const char *id, eng_user_t *out);
+int eng_store_user_get_by_name(eng_store_t *s, const char *name,
+                               eng_user_t *out);
+int eng_store_user_list(eng_store_t *s, eng_user_t **out, size_t *n);
+int eng_store_user_set_hash(eng_store_t *s, const char *id, const char *hash);
+int eng_store_user_set_role(eng_store_t *s, const char *id, eng_role_t role);
+int eng_store_user_delete(eng_store_t *s, const char *id);
+
+/* Tokens, keyed by hash. Insert fails with CMN_ERR_NOT_FOUND if the user
+ * does not exist. */
+int eng_store_token_insert(eng_store_t *s, const eng_token_t *t);
+int eng_store_token_get(eng_store_t *s, const char *hash, eng_token_t *out);
+int eng_store_token_delete(eng_store_t *s, const char *hash);
+/* Delete every token of a user; returns how many or -1. */
+int64_t eng_store_token_delete_user(eng_store_t *s, const char *user_id);
+/* Delete tokens with expires_ms <= now_ms; returns how many or -1. */
+int64_t eng_store_token_prune(eng_store_t *s, int64_t now_ms);
 
 #endif /* ENG_STORE_H */

@@ -1,5 +1,6 @@
-/* Inside of the SQLite store, shared by eng_store.c (connection, schema,
- * data centers, clusters, hosts) and eng_store_vm.c (VMs, events, stats).
+/* Inside of the SQLite store, shared by eng_store.c (connection, schema),
+ * eng_store_inv.c (data centers, clusters, hosts), eng_store_vm.c (VMs,
+ * events, stats) and eng_store_user.c (users, API tokens).
  * Nothing outside engine/eng_store*.c includes this. */
 #ifndef ENG_STORE_PRIV_H
 #define ENG_STORE_PRIV_H
@@ -41,6 +42,18 @@ typedef enum {
     ENG_STMT_EVENT_PRUNE,
     ENG_STMT_STATS_PUT,
     ENG_STMT_STATS_GET,
+    ENG_STMT_USER_INSERT,
+    ENG_STMT_USER_GET,
+    ENG_STMT_USER_GET_BY_NAME,
+    ENG_STMT_USER_LIST,
+    ENG_STMT_USER_SET_HASH,
+    ENG_STMT_USER_SET_ROLE,
+    ENG_STMT_USER_DELETE,
+    ENG_STMT_TOKEN_INSERT,
+    ENG_STMT_TOKEN_GET,
+    ENG_STMT_TOKEN_DELETE,
+    ENG_STMT_TOKEN_DELETE_USER,
+    ENG_STMT_TOKEN_PRUNE,
     ENG_STMT__LAST
 } eng_stmt_id_t;
 
