@@ -181,7 +181,11 @@ migrate() {
     check_eq "guest is gone from $from after migration" "" "$(domains "$from")"
 }
 
-[ "$(id -u)" = 0 ] || { log "needs root"; echo "0 passed, 1 failed"; exit 1; }
+if [ "$(id -u)" != 0 ]; then
+    log "SKIP: needs root (network namespaces)"
+    echo "0 passed, 0 failed"
+    exit 77
+fi
 
 # ---- A. three hosts and live migration ------------------------------------
 log "A. up 3, libvirt on every host, live migration h1 -> h2 -> h1"
