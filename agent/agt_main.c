@@ -159,8 +159,6 @@ s_run(const agt_conf_t *conf)
     event_base_dispatch(base);
     rc = 0;
 out:
-    if (rc < 0)
-        fprintf(stderr, "herd-agent: %s\n", cmn_err_msg());
     /* Order matters: no more libvirt events, then finish or cancel the
      * workers' jobs (their completions refer to the link), then the link. */
     agt_virt_stop(virt);
@@ -237,6 +235,8 @@ main(int argc, char **argv)
         return 1;
     }
     int rc = s_run(&conf);
+    if (rc < 0)
+        fprintf(stderr, "herd-agent: %s\n", cmn_err_msg());
     agt_conf_clear(&conf);
     return rc < 0 ? 1 : 0;
 }
