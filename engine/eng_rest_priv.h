@@ -133,9 +133,10 @@ typedef struct {
 } eng_rest_vm_body_t;
 
 /* Parse a VM body (create when `update` is false: name and memory
- * required). Pure: no store. 0 and *out filled, or -1 with CMN_ERR_INVALID
- * naming the field (or the JSON error position), CMN_ERR_TOO_BIG for more
- * than ENG_VM_MAX_DISKS disks or NICs is CMN_ERR_INVALID too. */
+ * required; an update refuses disk and NIC changes). Pure: no store. 0 and
+ * *out filled, or -1 with CMN_ERR_INVALID naming the field and what was
+ * expected (or the JSON error's line, column and byte; or "too many disks"
+ * past ENG_VM_MAX_DISKS) and *out zeroed. */
 int eng_rest_parse_vm(const char *body, size_t len, bool update,
                       eng_rest_vm_body_t *out);
 
