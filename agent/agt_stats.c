@@ -200,10 +200,10 @@ agt_stats_parse_netdev(const char *buf, agt_nic_stats_t **out, size_t *n)
                     q = e;
                 }
                 if (got < 16) {
-                    free(arr);
-                    return CMN_ERR(CMN_ERR_INVALID,
-                                   "/proc/net/dev: '%s' has %d fields, want 16",
-                                   s->name, got);
+                    CMN_ERR(CMN_ERR_INVALID, "/proc/net/dev: '%s' has %d fields, want 16",
+                            s->name, got);
+                    free(arr);      /* after the message: s points into arr */
+                    return -1;
                 }
                 s->rx_bytes = v[0];
                 s->rx_packets = v[1];
