@@ -197,6 +197,21 @@ fuzz: deps
 bench: all
 	@B=$(B) bench/run.sh
 
+# ---- multi-host test bed (tests/testbed/README.md) -----------------------
+.PHONY: testbed-up testbed-down testbed-status testbed-herd check-testbed
+HOSTS ?= 3
+testbed-up:
+	@B=$(B) tests/testbed/testbed.sh up $(HOSTS)
+testbed-down:
+	@B=$(B) tests/testbed/testbed.sh down
+testbed-status:
+	@B=$(B) tests/testbed/testbed.sh status
+testbed-herd: $(B)/herd-engine $(B)/herd-agent
+	@B=$(B) tests/testbed/testbed.sh start-engine
+	@B=$(B) tests/testbed/testbed.sh start-agents
+check-testbed:
+	@B=$(B) tests/testbed/test_testbed.sh
+
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	    $(DESTDIR)/etc/herd $(DESTDIR)$(PREFIX)/lib/systemd/system
