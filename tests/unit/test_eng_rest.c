@@ -12,9 +12,17 @@
 
 #include <cmocka.h>
 
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "cmn_conf.h"
 #include "cmn_err.h"
 #include "cmn_util.h"
 #include "eng_rest_priv.h"
+#include "eng_agents.h"
+#include "eng_conf.h"
+#include "eng_stats.h"
 #include "eng_store.h"
 
 static int
@@ -536,6 +544,204 @@ test_http_status(void **state)
     json_decref(f);
 }
 
+/* ---- the server on a real event_base, with a real store and agents ------ */
+
+typedef struct {
+    eng_ctx_t ctx;
+    int port;
+    int status;
+    char location[512];
+    char allow[64];
+    json_t *json;
+} srv_t;
+
+static void
+srv_done(struct evhttp_request *req, void *arg)
+{
+    srv_t *t = arg;
+    t->status = req ? evhttp_request_get_response_code(req) : -1;
+    t->location[0] = t->allow[0] = '\0';
+    json_decref(t->json);
+    t->json = NULL;
+    if (req) {
+        struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+        const char *v = evhttp_find_header(h, "Location");
+        snprintf(t->location, sizeof(t->location), "%s", v ? v : "");
+        v = evhttp_find_header(h, "Allow");
+        snprintf(t->allow, sizeof(t->allow), "%s", v ? v : "");
+        struct evbuffer *in = evhttp_request_get_input_buffer(req);
+        size_t len = evbuffer_get_length(in);
+        char *text = malloc(len + 1);
+        evbuffer_copyout(in, text, len);
+        text[len] = '\0';
+        t->json = json_loads(text, 0, NULL);
+        free(text);
+    }
+    event_base_loopbreak(t->ctx.base);
+}
+
+/* One request to our own server, served by the same loop. */
+static int
+srv_call(srv_t *t, enum evhttp_cmd_type cmd, const char *path,
+         const char *body)
+{
+    struct evhttp_connection *c =
+        evhttp_connection_base_new(t->ctx.base, NULL, "127.0.0.1",
+                                   (unsigned short)t->port);
+    assert_non_null(c);
+    struct evhttp_request *req = evhttp_request_new(srv_done, t);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
+                      "test.local");
+    if (body)
+        evbuffer_add(evhttp_request_get_output_buffer(req), body,
+                     strlen(body));
+    t->status = 0;
+    assert_int_equal(evhttp_make_request(c, req, cmd, path), 0);
+    event_base_dispatch(t->ctx.base);
+    evhttp_connection_free(c);
+    return t->status;
+}
+
+static int
+srv_setup(void **state)
+{
+    srv_t *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    cmn_err_reset();
+    assert_int_equal(eng_conf_load(&t->ctx.conf, NULL), 0);
+    cmn_conf_set_str(&t->ctx.conf.agents_listen, "tcp://127.0.0.1:*");
+    t->ctx.conf.api_port = 0;
+    t->ctx.conf.api_max_body = 4096;
+    t->ctx.base = event_base_new();
+    t->ctx.store = eng_store_open(":memory:");
+    assert_non_null(t->ctx.store);
+    t->ctx.stats = eng_stats_new();
+    cmn_uuid_generate(t->ctx.engine_id);
+    t->ctx.agents = eng_agents_new(&t->ctx);
+    assert_non_null(t->ctx.agents);
+    t->ctx.rest = eng_rest_new(&t->ctx);
+    if (!t->ctx.rest)
+        fail_msg("eng_rest_new: %s", cmn_err_msg());
+    t->port = eng_rest_port(t->ctx.rest);
+    assert_true(t->port > 0);
+    *state = t;
+    return 0;
+}
+
+static int
+srv_teardown(void **state)
+{
+    srv_t *t = *state;
+    json_decref(t->json);
+    eng_agents_destroy(&t->ctx.agents);
+    eng_rest_destroy(&t->ctx.rest);
+    assert_null(t->ctx.rest);
+    eng_stats_destroy(&t->ctx.stats);
+    eng_store_destroy(&t->ctx.store);
+    event_base_free(t->ctx.base);
+    eng_conf_clear(&t->ctx.conf);
+    free(t);
+    return 0;
+}
+
+static const char *
+jget(const json_t *o, const char *a, const char *b)
+{
+    o = json_object_get(o, a);
+    if (b)
+        o = json_object_get(o, b);
+    return json_is_string(o) ? json_string_value(o) : "";
+}
+
+static void
+test_server(void **state)
+{
+    srv_t *t = *state;
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET, "/ovirt-engine/api", NULL),
+                     200);
+    assert_string_equal(jget(t->json, "product_info", "name"), "Herd");
+
+    /* Create: 201, Location, the stored VM. */
+    assert_int_equal(srv_call(t, EVHTTP_REQ_POST, "/ovirt-engine/api/vms",
+                              "{\"name\": \"web\", \"memory\": \"67108864\","
+                              " \"cluster\": {\"name\": \"Default\"}}"), 201);
+    char id[ENG_ID_LEN];
+    snprintf(id, sizeof(id), "%s", jget(t->json, "id", NULL));
+    assert_true(cmn_uuid_valid(id));
+    char want[256];
+    snprintf(want, sizeof(want), "http://test.local/ovirt-engine/api/vms/%s",
+             id);
+    assert_string_equal(t->location, want);
+    assert_string_equal(jget(t->json, "status", NULL), "down");
+
+    /* By name and by id. */
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET, "/ovirt-engine/api/vms/web",
+                              NULL), 200);
+    assert_string_equal(jget(t->json, "id", NULL), id);
+    char path[256];
+    snprintf(path, sizeof(path), "/ovirt-engine/api/vms/%s", id);
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET, path, NULL), 200);
+    assert_string_equal(jget(t->json, "name", NULL), "web");
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET, "/ovirt-engine/api/vms", NULL),
+                     200);
+    assert_int_equal(json_array_size(json_object_get(t->json, "vm")), 1);
+
+    /* Update changes only what the body names. */
+    assert_int_equal(srv_call(t, EVHTTP_REQ_PUT, "/ovirt-engine/api/vms/web",
+                              "{\"description\": \"front\"}"), 200);
+    assert_string_equal(jget(t->json, "description", NULL), "front");
+    assert_string_equal(jget(t->json, "memory", NULL), "67108864");
+
+    /* Faults. */
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET, "/ovirt-engine/api/vms/nope",
+                              NULL), 404);
+    assert_non_null(strstr(jget(t->json, "detail", NULL), "nope"));
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET, "/ovirt-engine/api/frob",
+                              NULL), 404);
+    assert_int_equal(srv_call(t, EVHTTP_REQ_DELETE, "/ovirt-engine/api/vms",
+                              NULL), 405);
+    assert_string_equal(t->allow, "GET, POST");
+    assert_int_equal(srv_call(t, EVHTTP_REQ_POST, "/ovirt-engine/api/vms",
+                              "{\"name\": \"x\", \"memory\": 67108864, "
+                              "\"colour\": 1}"), 400);
+    assert_non_null(strstr(jget(t->json, "detail", NULL), "colour"));
+    assert_int_equal(srv_call(t, EVHTTP_REQ_POST, "/ovirt-engine/api/vms",
+                              "{\"name\": \"web\", \"memory\": 67108864}"),
+                     409);
+    char big[6000];
+    memset(big, ' ', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(srv_call(t, EVHTTP_REQ_POST, "/ovirt-engine/api/vms",
+                              big), 413);
+    assert_string_equal(jget(t->json, "code", NULL), "too_big");
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET,
+                              "/ovirt-engine/api/events?max=0", NULL), 400);
+    assert_non_null(strstr(jget(t->json, "detail", NULL), "max"));
+
+    /* Start with no host: the action answer shape, 503. */
+    assert_int_equal(srv_call(t, EVHTTP_REQ_POST,
+                              "/ovirt-engine/api/vms/web/start", "{}"), 503);
+    assert_string_equal(jget(t->json, "status", NULL), "failed");
+    assert_non_null(strstr(jget(t->json, "fault", "detail"), "no host"));
+
+    /* Events name the user; newest first. */
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET,
+                              "/ovirt-engine/api/events?max=1", NULL), 200);
+    json_t *ev = json_array_get(json_object_get(t->json, "event"), 0);
+    assert_non_null(ev);
+    assert_string_equal(jget(ev, "user", "name"), "admin@internal");
+
+    /* Remove answers when the operation is done; the VM is gone. */
+    assert_int_equal(srv_call(t, EVHTTP_REQ_DELETE, "/ovirt-engine/api/vms/web",
+                              NULL), 200);
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET, "/ovirt-engine/api/vms/web",
+                              NULL), 404);
+    /* Nothing was half made by the refused calls. */
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET, "/ovirt-engine/api/vms", NULL),
+                     200);
+    assert_int_equal(json_array_size(json_object_get(t->json, "vm")), 0);
+}
+
 int
 main(void)
 {
@@ -552,6 +758,7 @@ main(void)
         cmocka_unit_test(test_route),
         cmocka_unit_test(test_find_names_and_ids),
         cmocka_unit_test(test_http_status),
+        cmocka_unit_test_setup_teardown(test_server, srv_setup, srv_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
