@@ -29,6 +29,11 @@ static void
 s_list(eng_rest_call_t *call)
 {
     eng_store_t *s = call->ctx->store;
+    eng_rest_search_t search;
+    if (eng_rest_search_parse(call->query, &search) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
     eng_host_t *hosts = NULL;
     eng_vm_t *vms = NULL;
     size_t nh = 0, nv = 0;
@@ -47,8 +52,10 @@ s_list(eng_rest_call_t *call)
     for (size_t i = 0; i < nh; i++) {
         int active, total;
         s_count(vms, nv, hosts[i].id, &active, &total);
-        json_array_append_new(list, eng_rest_host_json(&hosts[i], active,
-                                                       total));
+        if (eng_rest_search_match(&search, hosts[i].name,
+                                  eng_host_status_name(hosts[i].status)))
+            json_array_append_new(list, eng_rest_host_json(&hosts[i], active,
+                                                           total));
         eng_host_clear(&hosts[i]);
     }
     free(hosts);

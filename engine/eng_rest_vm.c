@@ -16,6 +16,11 @@ CMN_LOG_INIT("rest.vm");
 static void
 s_list(eng_rest_call_t *call)
 {
+    eng_rest_search_t search;
+    if (eng_rest_search_parse(call->query, &search) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
     eng_vm_t *vms = NULL;
     size_t n = 0;
     if (eng_store_vm_list(call->ctx->store, &vms, &n) < 0) {
@@ -24,7 +29,9 @@ s_list(eng_rest_call_t *call)
     }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, eng_rest_vm_json(&vms[i]));
+        if (eng_rest_search_match(&search, vms[i].name,
+                                  eng_vm_status_name(vms[i].status)))
+            json_array_append_new(list, eng_rest_vm_json(&vms[i]));
     free(vms);
     eng_rest_reply(call->req, 200, json_pack("{s:o}", "vm", list));
 }

@@ -1,5 +1,6 @@
 /* Fuzz target: REST request bodies and paths. The first byte picks the
- * parser (VM create, VM update, start, ping, other actions, path routing);
+ * parser (VM create, VM update, start, ping, other actions, path routing,
+ * list search query);
  * the rest is the body or path. A parsed VM is rendered back to JSON, which
  * must succeed, and its strings must be terminated within their fields. */
 #include <stddef.h>
@@ -44,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    unsigned mode = data[0] % 6;
+    unsigned mode = data[0] % 7;
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
     cmn_err_reset();
@@ -78,6 +79,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 4:
         (void)eng_rest_parse_action(body, len);
         break;
+    case 6: {
+        char *q = malloc(len + 1);
+        if (!q)
+            return 0;
+        memcpy(q, body, len);
+        q[len] = '\0';
+        eng_rest_search_t sq;
+        if (eng_rest_search_parse(q, &sq) == 0)
+            (void)eng_rest_search_match(&sq, "web1", "up");
+        free(q);
+        break;
+    }
     default: {
         char *path = malloc(len + 1);
         if (!path)

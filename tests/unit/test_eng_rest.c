@@ -455,6 +455,29 @@ test_route(void **state)
 }
 
 static void
+test_search(void **state)
+{
+    (void)state;
+    eng_rest_search_t q;
+    cmn_err_reset();
+    assert_int_equal(eng_rest_search_parse(NULL, &q), 0);
+    assert_true(eng_rest_search_match(&q, "any", "down"));
+    assert_int_equal(eng_rest_search_parse("search=name%3Dweb*%20and%20"
+                                           "status%3Dup&max=5", &q), 0);
+    assert_string_equal(q.name, "web*");
+    assert_string_equal(q.status, "up");
+    assert_true(eng_rest_search_match(&q, "web1", "up"));
+    assert_true(eng_rest_search_match(&q, "WEB2", "up"));
+    assert_false(eng_rest_search_match(&q, "web1", "down"));
+    assert_false(eng_rest_search_match(&q, "db1", "up"));
+    assert_int_equal(eng_rest_search_parse("search=colour%3Dblue", &q), -1);
+    expect_err(CMN_ERR_INVALID, "colour");
+    cmn_err_reset();
+    assert_int_equal(eng_rest_search_parse("search=web", &q), -1);
+    expect_err(CMN_ERR_INVALID, "key=value");
+}
+
+static void
 test_find_names_and_ids(void **state)
 {
     (void)state;
@@ -685,6 +708,14 @@ test_server(void **state)
     assert_int_equal(srv_call(t, EVHTTP_REQ_GET, "/ovirt-engine/api/vms", NULL),
                      200);
     assert_int_equal(json_array_size(json_object_get(t->json, "vm")), 1);
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET,
+                              "/ovirt-engine/api/vms?search=name%3Ddb*", NULL),
+                     200);
+    assert_int_equal(json_array_size(json_object_get(t->json, "vm")), 0);
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET,
+                              "/ovirt-engine/api/vms?search=name%3Dw*", NULL),
+                     200);
+    assert_int_equal(json_array_size(json_object_get(t->json, "vm")), 1);
 
     /* Update changes only what the body names. */
     assert_int_equal(srv_call(t, EVHTTP_REQ_PUT, "/ovirt-engine/api/vms/web",
@@ -756,6 +787,7 @@ main(void)
         cmocka_unit_test(test_render_vm),
         cmocka_unit_test(test_render_stats),
         cmocka_unit_test(test_route),
+        cmocka_unit_test(test_search),
         cmocka_unit_test(test_find_names_and_ids),
         cmocka_unit_test(test_http_status),
         cmocka_unit_test_setup_teardown(test_server, srv_setup, srv_teardown),
