@@ -87,8 +87,6 @@ static int s_log_setup(const eng_conf_t *conf)
 /* Everything between configuration and the loop; undone by s_stop(). */
 static int s_start(eng_ctx_t *ctx)
 {
-    if (cmn_mkdir_p(ctx->conf.state_dir, 0750) < 0)
-        return -1;
     ctx->base = event_base_new();
     if (!ctx->base)
         return CMN_ERR(CMN_ERR_INTERNAL, "cannot create the event loop");
@@ -177,7 +175,8 @@ int main(int argc, char **argv)
         eng_conf_clear(&ctx.conf);
         return 0;
     }
-    if (s_log_setup(&ctx.conf) < 0) {
+    /* state_dir first: the log file may live in it */
+    if (cmn_mkdir_p(ctx.conf.state_dir, 0750) < 0 || s_log_setup(&ctx.conf) < 0) {
         fprintf(stderr, "herd-engine: %s\n", cmn_err_msg());
         eng_conf_clear(&ctx.conf);
         return 1;
