@@ -127,6 +127,18 @@ agt_caps_parse_cpuinfo(const char *buf, agt_caps_t *out)
 }
 
 void
+agt_caps_parse_meminfo_total(const char *buf, uint64_t *bytes)
+{
+    const char *p = strstr(buf, "MemTotal:");
+    if (!p || (p != buf && p[-1] != '\n'))
+        return;
+    char *e;
+    unsigned long long kib = strtoull(p + 9, &e, 10);
+    if (e != p + 9 && kib > 0)
+        *bytes = (uint64_t)kib * 1024;
+}
+
+void
 agt_caps_parse_os_release(const char *buf, char *out, size_t len)
 {
     const char *p = buf;
@@ -363,6 +375,10 @@ s_collect_local(agt_caps_t *out)
     if (osr)
         agt_caps_parse_os_release(osr, out->os_name, sizeof(out->os_name));
     cmn_err_reset();
+    CMN_AUTOFREE char *mi = cmn_file_read("/proc/meminfo", 1 << 20, &len);
+    if (mi)
+        agt_caps_parse_meminfo_total(mi, &out->memory_bytes);
+    cmn_err_reset();
     bool ok;
     out->ksm_running = s_read_u64("/sys/kernel/mm/ksm/run", &ok) == 1;
     out->ksm_pages_shared = s_read_u64("/sys/kernel/mm/ksm/pages_shared", &ok);
@@ -398,7 +414,10 @@ agt_caps_collect(agt_virt_t *virt, unsigned stats_interval, agt_caps_t *out)
         s_copy(out->hypervisor, sizeof(out->hypervisor), type);
     virNodeInfo ni;
     if (virNodeGetInfo(c, &ni) == 0) {
-        out->memory_bytes = (uint64_t)ni.memory * 1024;
+        /* libvirt's figure can be smaller than the machine's (it reads the
+         * NUMA cells); /proc/meminfo of this host wins when readable. */
+        if (!out->memory_bytes)
+            out->memory_bytes = (uint64_t)ni.memory * 1024;
         if (!out->cpu_count)
             out->cpu_count = ni.cpus;
         out->cpu_sockets = ni.sockets * (ni.nodes ? ni.nodes : 1);

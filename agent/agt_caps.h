@@ -59,6 +59,8 @@ void agt_caps_version_str(unsigned long v, char *buf, size_t len);
 /* From /proc/cpuinfo: first model name, vendor_id, cpu MHz, flags, and the
  * number of "processor" lines. Missing fields stay as they are. */
 void agt_caps_parse_cpuinfo(const char *buf, agt_caps_t *out);
+/* MemTotal of /proc/meminfo in bytes into *bytes (unchanged if absent). */
+void agt_caps_parse_meminfo_total(const char *buf, uint64_t *bytes);
 /* PRETTY_NAME from /etc/os-release (quotes removed) into out. */
 void agt_caps_parse_os_release(const char *buf, char *out, size_t len);
 /* From virConnectGetCapabilities XML: host uuid, cpu model, vendor,

@@ -169,6 +169,12 @@ test_cpuinfo_and_os_release(void **state)
     assert_string_equal(c.cpu_flags[4], "vmx");
     agt_caps_clear(&c);
 
+    uint64_t mem = 0;
+    agt_caps_parse_meminfo_total("MemTotal:       24684096 kB\nMemFree: 1 kB\n", &mem);
+    assert_int_equal(mem, 24684096ULL * 1024);
+    agt_caps_parse_meminfo_total("SwapTotal: 5 kB\n", &mem);     /* absent: unchanged */
+    assert_int_equal(mem, 24684096ULL * 1024);
+
     char os[64] = "";
     agt_caps_parse_os_release("NAME=\"Debian\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
                               os, sizeof(os));
