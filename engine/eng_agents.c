@@ -392,6 +392,19 @@ static uint8_t *s_dispatch(eng_agents_t *a, const char *host,
     return NULL;
 }
 
+/* True if a frame (already known to unpack) is itself a reply: version
+ * errors are answered only for requests, so two peers of different
+ * versions never bounce errors at each other. */
+static bool s_is_reply(const uint8_t *data, size_t len)
+{
+    Herd__Envelope *env = herd__envelope__unpack(NULL, len, data);
+    if (!env)
+        return true;
+    bool reply = env->in_reply_to != 0 || env->result != NULL;
+    herd__envelope__free_unpacked(env, NULL);
+    return reply;
+}
+
 uint8_t *eng_agents_handle(eng_agents_t *a, const uint8_t *identity,
                            size_t id_len, const uint8_t *data, size_t len,
                            size_t *reply_len)
@@ -406,7 +419,8 @@ uint8_t *eng_agents_handle(eng_agents_t *a, const uint8_t *identity,
     if (!env) {
         CMN_WARN("host %s: dropped a frame of %zu bytes: %s", who, len,
                  cmn_err_msg());
-        if (cmn_err_code() == CMN_ERR_VERSION && req_id != 0)
+        if (cmn_err_code() == CMN_ERR_VERSION && req_id != 0 &&
+            !s_is_reply(data, len))
             return s_reply_code(a, req_id, CMN_ERR_VERSION,
                                 "protocol version not supported", reply_len);
         return NULL;

@@ -363,6 +363,23 @@ static void test_garbage_then_hello(void **state)
     assert_int_equal(t->reply->in_reply_to, 4242);
     assert_int_equal(s_code(t->reply), CMN_ERR_VERSION);
 
+    /* a reply of another version is not answered (no error ping-pong):
+     * the next thing that comes back is the pong */
+    Herd__Envelope rv = HERD__ENVELOPE__INIT;
+    Herd__Result res = HERD__RESULT__INIT;
+    cmn_rpc_init_reply(&rv, &res, 4343, 99, CMN_OK, "");
+    buf = cmn_rpc_encode(&rv, &n);
+    e2 = herd__envelope__unpack(NULL, n, buf);
+    free(buf);
+    e2->version = 7;
+    n = herd__envelope__get_packed_size(e2);
+    buf = malloc(n);
+    herd__envelope__pack(e2, buf);
+    herd__envelope__free_unpacked(e2, NULL);
+    s_send_raw(t, buf, n);
+    free(buf);
+    s_ping(t);
+
     /* a valid hello still works */
     assert_int_equal(s_code(s_hello(t, t->host_id)), CMN_OK);
     assert_true(eng_agents_connected(t->ctx.agents, t->host_id));
