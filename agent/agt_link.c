@@ -46,6 +46,7 @@ struct agt_link {
     bool link_up;           /* last ping answered */
     uint64_t virt_gen;      /* libvirt connection the last report saw */
     uint64_t hello_ms;      /* when the last hello started (monotonic) */
+    unsigned report_failures; /* in a row: warn on the first only */
     char engine_id[128];
 };
 
@@ -329,7 +330,11 @@ s_report_done(void *arg, bool cancelled)
     if (j->rc < 0) {
         /* Never send an empty report for a failure: the engine would take
          * every VM of this host for down. Retried on the next heartbeat. */
-        CMN_WARN("cannot list domains for the vm_report: %s", j->err);
+        if (link->report_failures++ == 0)
+            CMN_WARN("cannot list domains for the vm_report (retrying every "
+                     "heartbeat): %s", j->err);
+        else
+            CMN_DEBUG("cannot list domains for the vm_report: %s", j->err);
         link->report_inflight = false;
         link->report_needed = true;
         goto out;
@@ -368,6 +373,7 @@ s_report_done(void *arg, bool cancelled)
         link->report_needed = true;
     } else {
         link->virt_gen = j->gen;
+        link->report_failures = 0;
         CMN_INFO("vm_report sent: %zu domains", j->n);
     }
     free(st);
