@@ -51,7 +51,9 @@ ctl_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\nTry 'herdctl help' for usage.\n", stderr);
+    fputs("\nUsage: herdctl [--url URL] [-o table|json] NOUN VERB [ARGS] "
+          "(nouns: host, vm, event, version)\n"
+          "Try 'herdctl help' for every command.\n", stderr);
     return CTL_EXIT_USAGE;
 }
 
