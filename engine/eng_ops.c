@@ -232,20 +232,26 @@ static uint64_t s_host_free(eng_ctx_t *ctx, const eng_host_t *h)
     uint64_t free_b = 0;
     json_t *s = eng_stats_get(ctx->stats, h->id);
     json_t *v = json_object_get(json_object_get(s, "memory.free"), "value");
-    if (json_is_integer(v) && json_integer_value(v) >= 0)
+    bool sampled = json_is_integer(v) && json_integer_value(v) >= 0;
+    if (sampled)
         free_b = (uint64_t)json_integer_value(v);
     else
         free_b = (uint64_t)json_integer_value(
             json_object_get(h->caps, "memory_bytes"));
-    /* VMs placed there but perhaps not yet using their memory. */
+    /* VMs placed there: with a sample, only those not yet using their
+     * memory; with the capabilities figure, every one that is not down. */
     eng_vm_t *vms = NULL;
     size_t n = 0;
     if (eng_store_vm_list_by_host(ctx->store, h->id, &vms, &n) == 0) {
-        for (size_t i = 0; i < n; i++)
-            if (vms[i].status == ENG_VM_WAIT_FOR_LAUNCH ||
-                vms[i].status == ENG_VM_POWERING_UP)
+        for (size_t i = 0; i < n; i++) {
+            eng_vm_status_t st = vms[i].status;
+            bool count = sampled ? (st == ENG_VM_WAIT_FOR_LAUNCH ||
+                                    st == ENG_VM_POWERING_UP)
+                                 : st != ENG_VM_DOWN;
+            if (count)
                 free_b = free_b > vms[i].memory_bytes
                              ? free_b - vms[i].memory_bytes : 0;
+        }
         free(vms);
     }
     cmn_err_reset();
@@ -422,7 +428,8 @@ int eng_vm_start(eng_ctx_t *ctx, const char *vm_id, const char *host_id,
         snprintf(msg, sizeof(msg), "%s", cmn_err_msg());
         j->cb = NULL;                   /* the caller hears it from -1 */
         s_start_failed(j, code, msg);
-        return -1;
+        cmn_err_reset();                /* the outcome's own bookkeeping */
+        return cmn_err_set(code, 0, __FILE__, __LINE__, "%s", msg);
     }
     return 0;
 }

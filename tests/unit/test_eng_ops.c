@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "cmn_rpc.h"
 #include "cmn_util.h"
 #include "eng_agents.h"
 #include "eng_ops.h"
@@ -184,6 +185,88 @@ static void test_start_no_host(void **state)
     assert_string_equal(cmn_code_name(cmn_err_code()), "not_found");
 }
 
+/* A host says hello (and optionally reports free memory) through the
+ * agent message handler, as if over the socket. */
+static void s_host(t_env_t *t, char id[ENG_ID_LEN], const char *name,
+                   uint64_t mem, uint64_t free_mem)
+{
+    cmn_uuid_generate(id);
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    Herd__Hello h = HERD__HELLO__INIT;
+    h.host_id = id;
+    h.hostname = (char *)name;
+    h.memory_bytes = mem;
+    env.id = 1;
+    env.body_case = HERD__ENVELOPE__BODY_HELLO;
+    env.hello = &h;
+    size_t len, rlen;
+    uint8_t *buf = cmn_rpc_encode(&env, &len);
+    free(eng_agents_handle(t->ctx.agents, (uint8_t *)id, strlen(id), buf, len,
+                           &rlen));
+    free(buf);
+    assert_true(eng_agents_connected(t->ctx.agents, id));
+    if (!free_mem)
+        return;
+    Herd__HostStats hs = HERD__HOST_STATS__INIT;
+    hs.mem_total = mem;
+    hs.mem_free = free_mem;
+    Herd__Envelope e2 = HERD__ENVELOPE__INIT;
+    e2.id = 2;
+    e2.body_case = HERD__ENVELOPE__BODY_HOST_STATS;
+    e2.host_stats = &hs;
+    buf = cmn_rpc_encode(&e2, &len);
+    assert_null(eng_agents_handle(t->ctx.agents, (uint8_t *)id, strlen(id),
+                                  buf, len, &rlen));
+    free(buf);
+}
+
+/* The host of the newest start-failed event of `vm_id`. */
+static void s_failed_start_host(t_env_t *t, const char *vm_id,
+                                char out[ENG_ID_LEN])
+{
+    eng_event_t *ev = NULL;
+    size_t n = 0;
+    assert_int_equal(eng_store_event_list(t->ctx.store, 0, 0, true, &ev, &n),
+                     0);
+    out[0] = '\0';
+    for (size_t i = 0; i < n && !out[0]; i++)
+        if (ev[i].code == ENG_EV_VM_COMMAND_FAILED &&
+            strcmp(ev[i].vm_id, vm_id) == 0)
+            memcpy(out, ev[i].host_id, ENG_ID_LEN);
+    free(ev);
+}
+
+/* The Up host with most free memory is chosen; a pinned host wins. The
+ * detached agent link cannot send, so each start then fails: the VM goes
+ * back down and the failure event names the chosen host. */
+static void test_start_host_choice(void **state)
+{
+    t_env_t *t = *state;
+    char small[ENG_ID_LEN], big[ENG_ID_LEN], host[ENG_ID_LEN];
+    s_host(t, small, "small", UINT64_C(8) << 30, UINT64_C(1) << 30);
+    s_host(t, big, "big", UINT64_C(8) << 30, UINT64_C(6) << 30);
+    eng_vm_t vm;
+    s_spec(&vm, "placed");
+    assert_int_equal(eng_vm_create(&t->ctx, &vm, "admin"), 0);
+    assert_int_equal(eng_vm_start(&t->ctx, vm.id, NULL, "admin", NULL, NULL),
+                     -1);
+    assert_string_equal(cmn_code_name(cmn_err_code()), "unavailable");
+    s_failed_start_host(t, vm.id, host);
+    assert_string_equal(host, big);
+    eng_vm_t got;
+    assert_int_equal(eng_store_vm_get(t->ctx.store, vm.id, &got), 0);
+    assert_string_equal(eng_vm_status_name(got.status), "down");
+
+    s_spec(&vm, "pinned");
+    snprintf(vm.pinned_host_id, sizeof(vm.pinned_host_id), "small");
+    assert_int_equal(eng_vm_create(&t->ctx, &vm, "admin"), 0);
+    assert_string_equal(vm.pinned_host_id, small);
+    assert_int_equal(eng_vm_start(&t->ctx, vm.id, NULL, "admin", NULL, NULL),
+                     -1);
+    s_failed_start_host(t, vm.id, host);
+    assert_string_equal(host, small);
+}
+
 static void test_update_rules(void **state)
 {
     t_env_t *t = *state;
@@ -257,6 +340,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_validation, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_start_no_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_host_choice, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_update_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_remove_down, setup, teardown),
         cmocka_unit_test(test_action_names),
