@@ -1,6 +1,7 @@
 /* REST handlers for /hosts: list, show, statistics, NICs and ping. */
 #include "eng_rest_priv.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,42 +26,70 @@ s_count(const eng_vm_t *vms, size_t n, const char *host_id, int *active,
     }
 }
 
+static const char *const s_host_fields[] = {
+    "name", "id", "status", "address", "cluster", NULL };
+
+/* Search fields of a host (eng_search_get_fn). */
+static const char *
+s_host_get(const void *obj, const char *field, char *buf, size_t size)
+{
+    (void)buf;
+    (void)size;
+    const eng_host_t *h = obj;
+    if (strcmp(field, "name") == 0)
+        return h->name;
+    if (strcmp(field, "id") == 0)
+        return h->id;
+    if (strcmp(field, "status") == 0)
+        return eng_host_status_name(h->status);
+    if (strcmp(field, "address") == 0)
+        return h->address;
+    if (strcmp(field, "cluster") == 0)
+        return h->cluster_id;
+    return NULL;
+}
+
 static void
 s_list(eng_rest_call_t *call)
 {
     eng_store_t *s = call->ctx->store;
-    eng_rest_search_t search;
-    if (eng_rest_search_parse(call->query, &search) < 0) {
+    eng_search_t *search = NULL;
+    if (eng_rest_query_search(call->query, s_host_fields, &search) < 0) {
         eng_rest_reply_err(call->req);
         return;
     }
     eng_host_t *hosts = NULL;
     eng_vm_t *vms = NULL;
-    size_t nh = 0, nv = 0;
-    if (eng_store_host_list(s, &hosts, &nh) < 0) {
+    const void **sel = NULL;
+    size_t nh = 0, nv = 0, k = 0;
+    if (eng_store_host_list(s, &hosts, &nh) < 0 ||
+        eng_store_vm_list(s, &vms, &nv) < 0 ||
+        !(sel = calloc(nh ? nh : 1, sizeof(*sel)))) {
+        if (cmn_err_code() == CMN_OK)
+            CMN_ERR(CMN_ERR_NOMEM, "out of memory");
         eng_rest_reply_err(call->req);
-        return;
+        goto out;
     }
-    if (eng_store_vm_list(s, &vms, &nv) < 0) {
-        for (size_t i = 0; i < nh; i++)
-            eng_host_clear(&hosts[i]);
-        free(hosts);
-        eng_rest_reply_err(call->req);
-        return;
-    }
+    for (size_t i = 0; i < nh; i++)
+        if (eng_search_match(search, &hosts[i], s_host_get))
+            sel[k++] = &hosts[i];
+    if (search)
+        eng_search_sort(search, sel, k, s_host_get);
     json_t *list = json_array();
-    for (size_t i = 0; i < nh; i++) {
+    for (size_t i = 0; i < k; i++) {
+        const eng_host_t *h = sel[i];
         int active, total;
-        s_count(vms, nv, hosts[i].id, &active, &total);
-        if (eng_rest_search_match(&search, hosts[i].name,
-                                  eng_host_status_name(hosts[i].status)))
-            json_array_append_new(list, eng_rest_host_json(&hosts[i], active,
-                                                           total));
-        eng_host_clear(&hosts[i]);
+        s_count(vms, nv, h->id, &active, &total);
+        json_array_append_new(list, eng_rest_host_json(h, active, total));
     }
+    eng_rest_reply(call->req, 200, json_pack("{s:o}", "host", list));
+out:
+    for (size_t i = 0; i < nh; i++)
+        eng_host_clear(&hosts[i]);
     free(hosts);
     free(vms);
-    eng_rest_reply(call->req, 200, json_pack("{s:o}", "host", list));
+    free(sel);
+    eng_search_destroy(&search);
 }
 
 static void

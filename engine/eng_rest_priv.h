@@ -14,6 +14,7 @@
 #include "eng_ctx.h"
 #include "eng_ops.h"
 #include "eng_rest.h"
+#include "eng_search.h"
 #include "eng_store.h"
 
 #define ENG_REST_BASE "/ovirt-engine/api"
@@ -93,19 +94,12 @@ int eng_rest_find_host(eng_store_t *s, const char *ref, eng_host_t *out);
 int eng_rest_find_cluster(eng_store_t *s, const char *ref, eng_cluster_t *out);
 int eng_rest_find_dc(eng_store_t *s, const char *ref, eng_dc_t *out);
 
-/* `?search=name=web* and status=up` on the VM and host lists (oVirt's
- * search, the name and status keys only; '*' and '?' wildcards in names,
- * case-insensitive). Empty fields match everything. */
-typedef struct {
-    char name[ENG_NAME_LEN];
-    char status[32];
-} eng_rest_search_t;
-
-/* Parse the raw query string (may be NULL). -1 with CMN_ERR_INVALID naming
- * the bad term; other query parameters are ignored. */
-int eng_rest_search_parse(const char *query, eng_rest_search_t *out);
-bool eng_rest_search_match(const eng_rest_search_t *s, const char *name,
-                           const char *status);
+/* The `search` parameter of a raw query string (may be NULL), parsed
+ * (eng_search.h: "name=web* and status=up sortby name desc"), its fields
+ * checked against `known`. 0 with *out = NULL when there is none; -1 with
+ * CMN_ERR_INVALID naming the problem. Free *out with eng_search_destroy. */
+int eng_rest_query_search(const char *query, const char *const *known,
+                          eng_search_t **out);
 
 /* ---- HTTP status and faults -------------------------------------------- */
 

@@ -1,11 +1,9 @@
 /* REST paths to routes, ids or names to records, error codes to HTTP. */
 #include "eng_rest_priv.h"
 
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/queue.h>
 
 #include <event2/http.h>
@@ -300,71 +298,28 @@ eng_rest_fault_json(cmn_code_t code, const char *detail)
     return f;
 }
 
-/* One "key=value" term of a search. */
-static int
-s_search_term(const char *term, size_t len, eng_rest_search_t *out)
-{
-    const char *eq = memchr(term, '=', len);
-    if (!eq || eq == term || (size_t)(eq - term) + 1 >= len)
-        return CMN_ERR(CMN_ERR_INVALID, "query parameter 'search': '%.*s' is "
-                       "not key=value", (int)(len > 64 ? 64 : len), term);
-    size_t klen = (size_t)(eq - term), vlen = len - klen - 1;
-    char *dst;
-    size_t cap;
-    if (klen == 4 && strncmp(term, "name", 4) == 0) {
-        dst = out->name;
-        cap = sizeof(out->name);
-    } else if (klen == 6 && strncmp(term, "status", 6) == 0) {
-        dst = out->status;
-        cap = sizeof(out->status);
-    } else {
-        return CMN_ERR(CMN_ERR_INVALID, "query parameter 'search': unknown key "
-                       "'%.*s' (known: name, status)",
-                       (int)(klen > 64 ? 64 : klen), term);
-    }
-    if (vlen >= cap)
-        return CMN_ERR(CMN_ERR_INVALID, "query parameter 'search': value too "
-                       "long");
-    memcpy(dst, eq + 1, vlen);
-    dst[vlen] = '\0';
-    return 0;
-}
-
 int
-eng_rest_search_parse(const char *query, eng_rest_search_t *out)
+eng_rest_query_search(const char *query, const char *const *known,
+                      eng_search_t **out)
 {
-    memset(out, 0, sizeof(*out));
+    *out = NULL;
     if (!query || !*query)
         return 0;
     struct evkeyvalq q;
     TAILQ_INIT(&q);
     if (evhttp_parse_query_str(query, &q) < 0)
         return CMN_ERR(CMN_ERR_INVALID, "malformed query string");
-    const char *s = evhttp_find_header(&q, "search");
+    const char *text = evhttp_find_header(&q, "search");
     int rc = 0;
-    /* Terms separated by blanks, optionally joined with "and". */
-    while (s && *s && rc == 0) {
-        s += strspn(s, " ");
-        size_t len = strcspn(s, " ");
-        if (len == 0)
-            break;
-        if (!(len == 3 && strncasecmp(s, "and", 3) == 0))
-            rc = s_search_term(s, len, out);
-        s += len;
+    if (text) {
+        eng_search_t *s = eng_search_parse(text);
+        if (!s || eng_search_check_fields(s, known) < 0) {
+            eng_search_destroy(&s);
+            rc = -1;
+        } else {
+            *out = s;
+        }
     }
     evhttp_clear_headers(&q);
-    if (rc < 0)
-        memset(out, 0, sizeof(*out));
     return rc;
-}
-
-bool
-eng_rest_search_match(const eng_rest_search_t *s, const char *name,
-                      const char *status)
-{
-    if (s->name[0] && fnmatch(s->name, name, FNM_CASEFOLD) != 0)
-        return false;
-    if (s->status[0] && strcasecmp(s->status, status) != 0)
-        return false;
-    return true;
 }

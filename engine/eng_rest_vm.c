@@ -13,26 +13,72 @@
 
 CMN_LOG_INIT("rest.vm");
 
+static const char *const s_vm_fields[] = {
+    "name", "id", "status", "description", "memory", "cluster", "host",
+    "origin", NULL };
+
+/* Search fields of a VM (eng_search_get_fn). */
+static const char *
+s_vm_get(const void *obj, const char *field, char *buf, size_t size)
+{
+    const eng_vm_t *vm = obj;
+    if (strcmp(field, "name") == 0)
+        return vm->name;
+    if (strcmp(field, "id") == 0)
+        return vm->id;
+    if (strcmp(field, "status") == 0)
+        return eng_vm_status_name(vm->status);
+    if (strcmp(field, "description") == 0)
+        return vm->description;
+    if (strcmp(field, "memory") == 0) {
+        snprintf(buf, size, "%llu", (unsigned long long)vm->memory_bytes);
+        return buf;
+    }
+    if (strcmp(field, "cluster") == 0)
+        return vm->cluster_id;
+    if (strcmp(field, "host") == 0)
+        return vm->status != ENG_VM_DOWN ? vm->host_id : "";
+    if (strcmp(field, "origin") == 0)
+        return vm->external ? "external" : "herd";
+    return NULL;
+}
+
 static void
 s_list(eng_rest_call_t *call)
 {
-    eng_rest_search_t search;
-    if (eng_rest_search_parse(call->query, &search) < 0) {
+    eng_search_t *search = NULL;
+    if (eng_rest_query_search(call->query, s_vm_fields, &search) < 0) {
         eng_rest_reply_err(call->req);
         return;
     }
     eng_vm_t *vms = NULL;
     size_t n = 0;
+    const void **sel = NULL;
     if (eng_store_vm_list(call->ctx->store, &vms, &n) < 0) {
+        eng_search_destroy(&search);
         eng_rest_reply_err(call->req);
         return;
     }
-    json_t *list = json_array();
+    sel = calloc(n ? n : 1, sizeof(*sel));
+    if (!sel) {
+        free(vms);
+        eng_search_destroy(&search);
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (eng_rest_search_match(&search, vms[i].name,
-                                  eng_vm_status_name(vms[i].status)))
-            json_array_append_new(list, eng_rest_vm_json(&vms[i]));
+        if (eng_search_match(search, &vms[i], s_vm_get))
+            sel[k++] = &vms[i];
+    if (search)
+        eng_search_sort(search, sel, k, s_vm_get);
+    json_t *list = json_array();
+    for (size_t i = 0; i < k; i++)
+        json_array_append_new(list, eng_rest_vm_json(sel[i]));
+    free(sel);
     free(vms);
+    eng_search_destroy(&search);
     eng_rest_reply(call->req, 200, json_pack("{s:o}", "vm", list));
 }
 

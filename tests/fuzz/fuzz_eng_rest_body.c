@@ -40,6 +40,17 @@ s_check_vm(const eng_rest_vm_body_t *b)
     json_decref(j);
 }
 
+/* Search fields of a fake object that is just a name. */
+static const char *
+s_get(const void *obj, const char *field, char *buf, size_t size)
+{
+    (void)buf;
+    (void)size;
+    if (strcmp(field, "name") == 0)
+        return obj;
+    return strcmp(field, "status") == 0 ? "up" : NULL;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -85,9 +96,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         memcpy(q, body, len);
         q[len] = '\0';
-        eng_rest_search_t sq;
-        if (eng_rest_search_parse(q, &sq) == 0)
-            (void)eng_rest_search_match(&sq, "web1", "up");
+        static const char *const known[] = { "name", "status", NULL };
+        eng_search_t *sq = NULL;
+        if (eng_rest_query_search(q, known, &sq) == 0 && sq) {
+            static const char *const names[] = { "web1", "db" };
+            const void *objs[] = { names[0], names[1] };
+            eng_search_sort(sq, objs, 2, s_get);
+            (void)eng_search_match(sq, names[0], s_get);
+        }
+        eng_search_destroy(&sq);
         free(q);
         break;
     }

@@ -458,23 +458,22 @@ static void
 test_search(void **state)
 {
     (void)state;
-    eng_rest_search_t q;
+    static const char *const known[] = { "name", "status", NULL };
+    eng_search_t *q = NULL;
     cmn_err_reset();
-    assert_int_equal(eng_rest_search_parse(NULL, &q), 0);
-    assert_true(eng_rest_search_match(&q, "any", "down"));
-    assert_int_equal(eng_rest_search_parse("search=name%3Dweb*%20and%20"
-                                           "status%3Dup&max=5", &q), 0);
-    assert_string_equal(q.name, "web*");
-    assert_string_equal(q.status, "up");
-    assert_true(eng_rest_search_match(&q, "web1", "up"));
-    assert_true(eng_rest_search_match(&q, "WEB2", "up"));
-    assert_false(eng_rest_search_match(&q, "web1", "down"));
-    assert_false(eng_rest_search_match(&q, "db1", "up"));
-    assert_int_equal(eng_rest_search_parse("search=colour%3Dblue", &q), -1);
+    assert_int_equal(eng_rest_query_search(NULL, known, &q), 0);
+    assert_null(q);
+    assert_int_equal(eng_rest_query_search("max=5", known, &q), 0);
+    assert_null(q);
+    assert_int_equal(eng_rest_query_search("search=name%3Dweb*%20and%20"
+                                           "status%3Dup&max=5", known, &q), 0);
+    assert_non_null(q);
+    assert_int_equal(q->nterms, 2);
+    eng_search_destroy(&q);
+    assert_int_equal(eng_rest_query_search("search=colour%3Dblue", known, &q),
+                     -1);
+    assert_null(q);
     expect_err(CMN_ERR_INVALID, "colour");
-    cmn_err_reset();
-    assert_int_equal(eng_rest_search_parse("search=web", &q), -1);
-    expect_err(CMN_ERR_INVALID, "key=value");
 }
 
 static void
@@ -713,9 +712,13 @@ test_server(void **state)
                      200);
     assert_int_equal(json_array_size(json_object_get(t->json, "vm")), 0);
     assert_int_equal(srv_call(t, EVHTTP_REQ_GET,
-                              "/ovirt-engine/api/vms?search=name%3Dw*", NULL),
-                     200);
+                              "/ovirt-engine/api/vms?search=name%3DW*%20and%20"
+                              "status%3Ddown", NULL), 200);
     assert_int_equal(json_array_size(json_object_get(t->json, "vm")), 1);
+    assert_int_equal(srv_call(t, EVHTTP_REQ_GET,
+                              "/ovirt-engine/api/vms?search=colour%3Dred", NULL),
+                     400);
+    assert_non_null(strstr(jget(t->json, "detail", NULL), "colour"));
 
     /* Update changes only what the body names. */
     assert_int_equal(srv_call(t, EVHTTP_REQ_PUT, "/ovirt-engine/api/vms/web",
