@@ -47,6 +47,7 @@ struct agt_link {
     uint64_t virt_gen;      /* libvirt connection the last report saw */
     uint64_t hello_ms;      /* when the last hello started (monotonic) */
     unsigned report_failures; /* in a row: warn on the first only */
+    struct agt_req_job *waiting;  /* shutdowns / reboots in their grace period */
     char engine_id[128];
 };
 
@@ -717,7 +718,8 @@ s_virt_event(agt_vm_event_t *ev, void *opaque)
 
 typedef enum { REQ_VM_CREATE, REQ_VM_OP, REQ_DISK_CREATE, REQ_DISK_DELETE } agt_req_kind_t;
 
-typedef struct {
+typedef struct agt_req_job {
+    struct agt_req_job *next;   /* in link->waiting */
     agt_link_t *link;
     uint64_t req_id;
     agt_req_kind_t kind;
@@ -732,6 +734,11 @@ typedef struct {
     char *path;
     uint64_t out_size;
     uint64_t started_ms;
+    /* SHUTDOWN / REBOOT: 0 ask the guest, 1 wait on the loop, 2 finish */
+    int phase;
+    agt_virt_watch_t *watch;
+    uint64_t deadline_ms;
+    struct event *timer;
 } agt_req_job_t;
 
 static const char *
@@ -761,7 +768,12 @@ s_req_work(void *arg)
         rc = agt_virt_vm_create(v, j->id, j->xml, j->start);
         break;
     case REQ_VM_OP:
-        rc = agt_virt_vm_op(v, j->id, j->op, j->timeout_s);
+        /* The grace period of SHUTDOWN / REBOOT is waited on the loop, not
+         * on this worker (see s_wait_tick). */
+        if (j->phase == 0)
+            rc = agt_virt_vm_op_begin(v, j->id, j->op, &j->watch);
+        else
+            rc = agt_virt_vm_op_finish(v, &j->watch);
         break;
     case REQ_DISK_CREATE:
         rc = agt_virt_disk_create(v, j->id, j->size, &j->path, &j->out_size);
@@ -777,10 +789,70 @@ s_req_work(void *arg)
     }
 }
 
+static void s_req_done(void *arg, bool cancelled);
+
+static void
+s_req_free(agt_req_job_t *j)
+{
+    if (j->timer)
+        event_free(j->timer);
+    if (j->watch)
+        agt_virt_watch_free(j->link->virt, &j->watch);
+    free(j->xml);
+    free(j->path);
+    free(j);
+}
+
+static void
+s_waiting_remove(agt_link_t *link, agt_req_job_t *j)
+{
+    for (agt_req_job_t **pp = &link->waiting; *pp; pp = &(*pp)->next)
+        if (*pp == j) {
+            *pp = j->next;
+            break;
+        }
+    j->next = NULL;
+}
+
+/* Every 100 ms of a grace period: the event came, or time is up. */
+static void
+s_wait_tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agt_req_job_t *j = arg;
+    agt_link_t *link = j->link;
+    if (!agt_virt_watch_done(link->virt, j->watch) && cmn_mono_ms() < j->deadline_ms)
+        return;
+    event_free(j->timer);
+    j->timer = NULL;
+    s_waiting_remove(link, j);
+    j->phase = 2;
+    cmn_err_reset();
+    if (agt_pool_submit(link->pool, s_req_work, s_req_done, j) < 0) {
+        s_reply(link, j->req_id, cmn_err_code(), cmn_err_msg(), NULL);
+        s_req_free(j);
+    }
+}
+
 static void
 s_req_done(void *arg, bool cancelled)
 {
     agt_req_job_t *j = arg;
+    if (!cancelled && j->code == CMN_OK && j->watch && j->phase == 0) {
+        agt_link_t *link = j->link;
+        struct timeval tick = { .tv_sec = 0, .tv_usec = 100 * 1000 };
+        j->phase = 1;
+        j->deadline_ms = cmn_mono_ms() + (uint64_t)j->timeout_s * 1000;
+        j->timer = event_new(link->base, -1, EV_PERSIST, s_wait_tick, j);
+        if (j->timer && event_add(j->timer, &tick) == 0) {
+            j->next = link->waiting;
+            link->waiting = j;
+            return;
+        }
+        j->code = CMN_ERR_INTERNAL;
+        snprintf(j->msg, sizeof(j->msg), "cannot add a timer for the grace period");
+    }
     if (!cancelled) {
         CMN_INFO("%s %s: %s (%llu ms)", s_req_name(j), j->id, cmn_code_name(j->code),
                  (unsigned long long)(cmn_mono_ms() - j->started_ms));
@@ -796,9 +868,7 @@ s_req_done(void *arg, bool cancelled)
             s_reply(j->link, j->req_id, j->code, j->msg, NULL);
         }
     }
-    free(j->xml);
-    free(j->path);
-    free(j);
+    s_req_free(j);
 }
 
 static int
@@ -1103,6 +1173,11 @@ agt_link_destroy(agt_link_t **p)
     agt_link_t *link = *p;
     *p = NULL;
     link->closing = true;
+    while (link->waiting) {
+        agt_req_job_t *j = link->waiting;
+        link->waiting = j->next;
+        s_req_free(j);      /* abandoned: the VM keeps its state */
+    }
     if (link->ping_timer)
         event_free(link->ping_timer);
     if (link->stats_timer)

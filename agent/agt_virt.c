@@ -25,11 +25,12 @@ CMN_LOG_INIT("agent.virt");
 
 extern char **environ;
 
-typedef struct agt_waiter {
-    struct agt_waiter *next;
+struct agt_virt_watch {
+    agt_virt_watch_t *next;
     char uuid[CMN_UUID_STRLEN + 1];
-    bool rebooted;
-} agt_waiter_t;
+    agt_vm_op_t op;                 /* SHUTDOWN or REBOOT */
+    bool stopped, rebooted;         /* events seen; under wlock */
+};
 
 struct agt_virt {
     char *uri;
@@ -46,9 +47,9 @@ struct agt_virt {
     int ev_stop;                    /* atomic */
     int ev_timer;                   /* wakes the event thread to stop */
     int stopping;                   /* atomic: give up on grace periods */
-    pthread_mutex_t wlock;          /* reboot waiters */
+    pthread_mutex_t wlock;          /* watches */
     pthread_cond_t wcond;
-    agt_waiter_t *waiters;
+    agt_virt_watch_t *watches;
 };
 
 static const char *const s_op_names[AGT_VM_OP__LAST] = {
@@ -378,6 +379,11 @@ agt_virt_destroy(agt_virt_t **p)
     s_drop_conn_locked(v);
     pthread_mutex_unlock(&v->lock);
     s_stop_events(v);
+    while (v->watches) {
+        agt_virt_watch_t *w = v->watches;
+        v->watches = w->next;
+        free(w);
+    }
     pthread_cond_destroy(&v->wcond);
     pthread_mutex_destroy(&v->wlock);
     pthread_mutex_destroy(&v->lock);
@@ -467,11 +473,16 @@ s_emit(agt_virt_t *v, virDomainPtr dom, int event, int detail)
     s_fill_state(dom, ev);
     CMN_DEBUG("domain %s (%s): event %d detail %d -> state %d reason %d",
               ev->uuid, ev->name, event, detail, ev->state, ev->reason);
-    if (event == AGT_VM_EVENT_REBOOT) {
+    if (event == AGT_VM_EVENT_REBOOT || event == VIR_DOMAIN_EVENT_STOPPED) {
         pthread_mutex_lock(&v->wlock);
-        for (agt_waiter_t *w = v->waiters; w; w = w->next)
-            if (strcasecmp(w->uuid, ev->uuid) == 0)
+        for (agt_virt_watch_t *w = v->watches; w; w = w->next) {
+            if (strcasecmp(w->uuid, ev->uuid) != 0)
+                continue;
+            if (event == AGT_VM_EVENT_REBOOT)
                 w->rebooted = true;
+            else
+                w->stopped = true;
+        }
         pthread_cond_broadcast(&v->wcond);
         pthread_mutex_unlock(&v->wlock);
     }
@@ -568,35 +579,56 @@ s_stopping(agt_virt_t *v)
     return __atomic_load_n(&v->stopping, __ATOMIC_ACQUIRE);
 }
 
-/* ACPI shutdown, then destroy once timeout_s passed with the guest still
- * running. Polls the state every 100 ms on this worker. */
+/* ---- shutdown and reboot: request, wait for the event, force --------- */
+
+static agt_virt_watch_t *
+s_watch_add(agt_virt_t *v, const char *uuid, agt_vm_op_t op)
+{
+    agt_virt_watch_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(w->uuid, sizeof(w->uuid), "%s", uuid);
+    w->op = op;
+    pthread_mutex_lock(&v->wlock);
+    w->next = v->watches;
+    v->watches = w;
+    pthread_mutex_unlock(&v->wlock);
+    return w;
+}
+
+void
+agt_virt_watch_free(agt_virt_t *v, agt_virt_watch_t **p)
+{
+    if (!p || !*p)
+        return;
+    agt_virt_watch_t *w = *p;
+    *p = NULL;
+    pthread_mutex_lock(&v->wlock);
+    for (agt_virt_watch_t **pp = &v->watches; *pp; pp = &(*pp)->next)
+        if (*pp == w) {
+            *pp = w->next;
+            break;
+        }
+    pthread_mutex_unlock(&v->wlock);
+    free(w);
+}
+
+bool
+agt_virt_watch_done(agt_virt_t *v, agt_virt_watch_t *w)
+{
+    pthread_mutex_lock(&v->wlock);
+    bool done = w->op == AGT_VM_OP_SHUTDOWN ? w->stopped : w->rebooted;
+    pthread_mutex_unlock(&v->wlock);
+    return done;
+}
+
 static int
-s_shutdown(agt_virt_t *v, virDomainPtr d, const char *uuid, unsigned timeout_s)
+s_destroy(virDomainPtr d, const char *uuid)
 {
     if (virDomainIsActive(d) == 0)
         return 0;
-    if (virDomainShutdown(d) < 0) {
-        CMN_INFO("ACPI shutdown of %s failed (%s); destroying it", uuid,
-                 virGetLastErrorMessage());
-        virResetLastError();
-    } else {
-        uint64_t deadline = cmn_mono_ms() + (uint64_t)timeout_s * 1000;
-        while (cmn_mono_ms() < deadline) {
-            if (s_stopping(v))
-                return CMN_ERR(CMN_ERR_UNAVAILABLE,
-                               "the agent is stopping; shutdown of %s abandoned", uuid);
-            int active = virDomainIsActive(d);
-            if (active == 0) {
-                CMN_INFO("domain %s shut down by ACPI", uuid);
-                return 0;
-            }
-            if (active < 0)
-                return s_virt_err("cannot get the state of domain", uuid);
-            usleep(100 * 1000);
-        }
-        CMN_INFO("domain %s still running %us after ACPI shutdown; destroying it",
-                 uuid, timeout_s);
-    }
     if (virDomainDestroy(d) < 0) {
         if (virDomainIsActive(d) == 0) {
             virResetLastError();
@@ -607,53 +639,89 @@ s_shutdown(agt_virt_t *v, virDomainPtr d, const char *uuid, unsigned timeout_s)
     return 0;
 }
 
-/* ACPI reboot, then reset if no REBOOT event came within timeout_s. */
 static int
-s_reboot(agt_virt_t *v, virDomainPtr d, const char *uuid, unsigned timeout_s)
+s_reset(virDomainPtr d, const char *uuid)
 {
     if (virDomainIsActive(d) != 1)
         return CMN_ERR(CMN_ERR_STATE, "domain %s is not running", uuid);
-    agt_waiter_t w = { 0 };
-    snprintf(w.uuid, sizeof(w.uuid), "%s", uuid);
-    pthread_mutex_lock(&v->wlock);
-    w.next = v->waiters;
-    v->waiters = &w;
-    pthread_mutex_unlock(&v->wlock);
+    return virDomainReset(d, 0) < 0 ? s_virt_err("cannot reset domain", uuid) : 0;
+}
 
-    int rc = 0;
-    bool acpi = virDomainReboot(d, 0) == 0;
-    if (!acpi) {
-        CMN_INFO("ACPI reboot of %s failed (%s); resetting it", uuid,
+static int s_op_simple(agt_virt_t *v, const char *uuid, agt_vm_op_t op);
+
+int
+agt_virt_vm_op_begin(agt_virt_t *v, const char *uuid, agt_vm_op_t op,
+                     agt_virt_watch_t **watch)
+{
+    *watch = NULL;
+    if (op != AGT_VM_OP_SHUTDOWN && op != AGT_VM_OP_REBOOT)
+        return s_op_simple(v, uuid, op);
+    AUTO_CONN virConnectPtr c = agt_virt_conn(v);
+    if (!c)
+        return -1;
+    AUTO_DOM virDomainPtr d = s_lookup(c, uuid);
+    if (!d)
+        return -1;
+    int active = virDomainIsActive(d);
+    if (active < 0)
+        return s_virt_err("cannot get the state of domain", uuid);
+    CMN_INFO("%s domain %s (%s)", agt_vm_op_name(op), uuid, active ? "running" : "off");
+    if (op == AGT_VM_OP_SHUTDOWN && active == 0)
+        return 0;
+    if (op == AGT_VM_OP_REBOOT && active == 0)
+        return CMN_ERR(CMN_ERR_STATE, "domain %s is not running", uuid);
+    /* Watch before asking, so that a quick guest's event is not missed. */
+    agt_virt_watch_t *w = s_watch_add(v, uuid, op);
+    if (!w)
+        return -1;
+    int rc = op == AGT_VM_OP_SHUTDOWN ? virDomainShutdown(d) : virDomainReboot(d, 0);
+    if (rc < 0) {
+        CMN_INFO("ACPI %s of %s failed (%s); forcing it", agt_vm_op_name(op), uuid,
                  virGetLastErrorMessage());
         virResetLastError();
+        agt_virt_watch_free(v, &w);
+        return op == AGT_VM_OP_SHUTDOWN ? s_destroy(d, uuid) : s_reset(d, uuid);
     }
-    pthread_mutex_lock(&v->wlock);
-    if (acpi) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += timeout_s;
-        while (!w.rebooted && !s_stopping(v))
-            if (pthread_cond_timedwait(&v->wcond, &v->wlock, &ts) == ETIMEDOUT)
-                break;
-    }
-    for (agt_waiter_t **pp = &v->waiters; *pp; pp = &(*pp)->next)
-        if (*pp == &w) {
-            *pp = w.next;
-            break;
-        }
-    pthread_mutex_unlock(&v->wlock);
-    if (w.rebooted) {
-        CMN_INFO("domain %s rebooted", uuid);
+    *watch = w;
+    return 0;
+}
+
+int
+agt_virt_vm_op_finish(agt_virt_t *v, agt_virt_watch_t **watch)
+{
+    agt_virt_watch_t *w = *watch;
+    char uuid[CMN_UUID_STRLEN + 1];
+    snprintf(uuid, sizeof(uuid), "%s", w->uuid);
+    agt_vm_op_t op = w->op;
+    bool done = agt_virt_watch_done(v, w);
+    agt_virt_watch_free(v, watch);
+    if (done) {
+        CMN_INFO("domain %s %s", uuid, op == AGT_VM_OP_SHUTDOWN ? "shut down" : "rebooted");
         return 0;
     }
-    if (s_stopping(v))
-        return CMN_ERR(CMN_ERR_UNAVAILABLE,
-                       "the agent is stopping; reboot of %s abandoned", uuid);
-    if (acpi)
-        CMN_INFO("no reboot of %s within %us; resetting it", uuid, timeout_s);
-    if (virDomainReset(d, 0) < 0)
-        rc = s_virt_err("cannot reset domain", uuid);
-    return rc;
+    AUTO_CONN virConnectPtr c = agt_virt_conn(v);
+    if (!c)
+        return -1;
+    AUTO_DOM virDomainPtr d = virDomainLookupByUUIDString(c, uuid);
+    if (!d) {
+        virErrorPtr e = virGetLastError();
+        if (op == AGT_VM_OP_SHUTDOWN && e && e->code == VIR_ERR_NO_DOMAIN) {
+            virResetLastError();
+            return 0;   /* a transient domain, gone once off */
+        }
+        return s_virt_err("cannot look up domain", uuid);
+    }
+    if (op == AGT_VM_OP_SHUTDOWN) {
+        if (virDomainIsActive(d) == 0) {
+            CMN_INFO("domain %s shut down", uuid);
+            return 0;
+        }
+        CMN_INFO("domain %s still running after the ACPI shutdown grace; destroying it",
+                 uuid);
+        return s_destroy(d, uuid);
+    }
+    CMN_INFO("no reboot of %s within the grace period; resetting it", uuid);
+    return s_reset(d, uuid);
 }
 
 static int
@@ -676,8 +744,9 @@ s_undefine(virDomainPtr d, const char *uuid)
     return s_virt_err("cannot undefine domain", uuid);
 }
 
-int
-agt_virt_vm_op(agt_virt_t *v, const char *uuid, agt_vm_op_t op, unsigned timeout_s)
+/* Every op but the waiting part of SHUTDOWN / REBOOT. */
+static int
+s_op_simple(agt_virt_t *v, const char *uuid, agt_vm_op_t op)
 {
     if (op <= 0 || op >= AGT_VM_OP__LAST)
         return CMN_ERR(CMN_ERR_INVALID, "op: %d is not a VM operation", (int)op);
@@ -699,15 +768,11 @@ agt_virt_vm_op(agt_virt_t *v, const char *uuid, agt_vm_op_t op, unsigned timeout
             return 0;
         return virDomainCreate(d) < 0 ? s_virt_err("cannot start domain", uuid) : 0;
     case AGT_VM_OP_SHUTDOWN:
-        return s_shutdown(v, d, uuid, timeout_s);
     case AGT_VM_OP_DESTROY:
-        if (virDomainIsActive(d) == 0)
-            return 0;
-        return virDomainDestroy(d) < 0 ? s_virt_err("cannot destroy domain", uuid) : 0;
+        return s_destroy(d, uuid);
     case AGT_VM_OP_REBOOT:
-        return s_reboot(v, d, uuid, timeout_s);
     case AGT_VM_OP_RESET:
-        return virDomainReset(d, 0) < 0 ? s_virt_err("cannot reset domain", uuid) : 0;
+        return s_reset(d, uuid);
     case AGT_VM_OP_PAUSE:
         if (state == VIR_DOMAIN_PAUSED)
             return 0;
@@ -722,6 +787,37 @@ agt_virt_vm_op(agt_virt_t *v, const char *uuid, agt_vm_op_t op, unsigned timeout
         break;
     }
     return CMN_ERR(CMN_ERR_INVALID, "op: %d is not a VM operation", (int)op);
+}
+
+int
+agt_virt_vm_op(agt_virt_t *v, const char *uuid, agt_vm_op_t op, unsigned timeout_s)
+{
+    if (op <= 0 || op >= AGT_VM_OP__LAST)
+        return CMN_ERR(CMN_ERR_INVALID, "op: %d is not a VM operation", (int)op);
+    agt_virt_watch_t *w = NULL;
+    if (agt_virt_vm_op_begin(v, uuid, op, &w) < 0)
+        return -1;
+    if (!w)
+        return 0;
+    /* Wait here, on the caller's thread: for the event, or for the domain
+     * to be off (events need the event thread). */
+    uint64_t deadline = cmn_mono_ms() + (uint64_t)timeout_s * 1000;
+    while (cmn_mono_ms() < deadline && !agt_virt_watch_done(v, w)) {
+        if (s_stopping(v)) {
+            agt_virt_watch_free(v, &w);
+            return CMN_ERR(CMN_ERR_UNAVAILABLE, "the agent is stopping; %s of %s "
+                           "abandoned", agt_vm_op_name(op), uuid);
+        }
+        if (op == AGT_VM_OP_SHUTDOWN) {
+            agt_vm_status_t st;
+            if (agt_virt_vm_status(v, uuid, &st) < 0 || st.state == VIR_DOMAIN_SHUTOFF) {
+                cmn_err_reset();
+                break;
+            }
+        }
+        usleep(50 * 1000);
+    }
+    return agt_virt_vm_op_finish(v, &w);
 }
 
 static int

@@ -103,11 +103,27 @@ const char *agt_virt_images_dir(const agt_virt_t *v);
 int agt_virt_vm_create(agt_virt_t *v, const char *uuid, const char *xml,
                        bool start);
 
-/* Run `op` on domain `uuid`. timeout_s is the grace period of SHUTDOWN and
- * REBOOT. NOT_FOUND if no such domain, STATE if the domain's state does not
+/* Run `op` on domain `uuid`, waiting on this thread: timeout_s is the grace
+ * period of SHUTDOWN and REBOOT. NOT_FOUND if no such domain, STATE if the domain's state does not
  * allow it, LIBVIRT for other libvirt failures. */
 int agt_virt_vm_op(agt_virt_t *v, const char *uuid, agt_vm_op_t op,
                    unsigned timeout_s);
+
+/* SHUTDOWN and REBOOT without holding a thread for the grace period:
+ * _begin() asks the guest (ACPI) and returns a watch in *watch that sees
+ * the domain's STOPPED / REBOOT event; once agt_virt_watch_done() or the
+ * grace period is over, _finish() forces it (destroy / reset) unless the
+ * event came, and frees the watch. Other ops run fully in _begin() and
+ * leave *watch NULL, as does a SHUTDOWN of a domain that is off or an ACPI
+ * request that failed (then forced at once). */
+typedef struct agt_virt_watch agt_virt_watch_t;
+int agt_virt_vm_op_begin(agt_virt_t *v, const char *uuid, agt_vm_op_t op,
+                         agt_virt_watch_t **watch);
+int agt_virt_vm_op_finish(agt_virt_t *v, agt_virt_watch_t **watch);
+/* True once the awaited event was seen. Never blocks for long. */
+bool agt_virt_watch_done(agt_virt_t *v, agt_virt_watch_t *w);
+/* Forget a watch without forcing anything. Accepts NULL; sets *p = NULL. */
+void agt_virt_watch_free(agt_virt_t *v, agt_virt_watch_t **p);
 
 /* Every domain libvirt knows. *out is malloc'd (caller frees), may be NULL
  * when *n is 0. -1 with an error recorded. */
