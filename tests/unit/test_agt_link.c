@@ -374,6 +374,41 @@ test_commands_on_libvirt(void **state)
     fx_free(f);
 }
 
+/* A guest that shuts down by itself (the test driver obeys at once) ends
+ * the grace period through its STOPPED event: the reply comes long before
+ * the 60 s grace, and the worker pool was not held meanwhile. */
+static void
+test_shutdown_ends_on_event(void **state)
+{
+    (void)state;
+    fx_t *f = fx_new(true);
+    assert_int_equal(agt_virt_start_events(f->virt), 0);
+    Herd__VmOp op = HERD__VM_OP__INIT;
+    Herd__Envelope e = HERD__ENVELOPE__INIT;
+    e.body_case = HERD__ENVELOPE__BODY_VM_OP;
+    e.vm_op = &op;
+    op.vm_id = TEST_DOM;
+    op.op = HERD__VM_OP_KIND__VM_OP_SHUTDOWN;
+    op.timeout_s = 60;
+    feed(f, &e);
+    Herd__Envelope *r = reply_to(f, e.id);      /* gives up after 5 s */
+    assert_non_null(r);
+    assert_int_equal(r->result->code, CMN_OK);
+    agt_vm_status_t st;
+    assert_int_equal(agt_virt_vm_status(f->virt, TEST_DOM, &st), 0);
+    assert_int_equal(st.state, VIR_DOMAIN_SHUTOFF);
+    /* the event went to the engine too */
+    Herd__Envelope *ev = sent_body(f, 0, HERD__ENVELOPE__BODY_VM_EVENT, 5000);
+    assert_non_null(ev);
+    assert_string_equal(ev->vm_event->vm_id, TEST_DOM);
+
+    /* reboot of a stopped domain: a state error */
+    e.id = 0;
+    op.op = HERD__VM_OP_KIND__VM_OP_REBOOT;
+    expect_error(f, &e, CMN_ERR_STATE, "not running");
+    fx_free(f);
+}
+
 static void
 answer(fx_t *f, const Herd__Envelope *req, cmn_code_t code, Herd__Envelope *body)
 {
@@ -460,6 +495,7 @@ main(void)
         cmocka_unit_test(test_vm_op_validation),
         cmocka_unit_test(test_vm_create_and_disk_validation),
         cmocka_unit_test(test_commands_on_libvirt),
+        cmocka_unit_test(test_shutdown_ends_on_event),
         cmocka_unit_test(test_session_cycle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
