@@ -84,14 +84,20 @@ utf8_len(const unsigned char *s)
     return n;
 }
 
-/* Escape for text and attribute values. Characters XML 1.0 cannot carry
+/* Escape for text (attr false) and attribute values. Characters XML 1.0 cannot carry
  * (controls other than tab, LF, CR) become U+FFFD. */
 static void
-buf_escaped(buf_t *b, const char *s)
+buf_escaped(buf_t *b, const char *s, bool attr)
 {
     const unsigned char *u = (const unsigned char *)s;
     while (*u) {
         unsigned char c = *u;
+        if (attr && (c == '\t' || c == '\n' || c == '\r')) {
+            /* a reader normalises raw ones in attributes to blanks */
+            buf_str(b, c == '\t' ? "&#9;" : c == '\n' ? "&#10;" : "&#13;");
+            u++;
+            continue;
+        }
         switch (c) {
         case '&': buf_str(b, "&amp;"); u++; continue;
         case '<': buf_str(b, "&lt;"); u++; continue;
@@ -163,7 +169,7 @@ render_object(buf_t *b, const char *name, const json_t *obj, int depth)
         buf_str(b, " ");
         buf_str(b, k);
         buf_str(b, "=\"");
-        buf_escaped(b, text);
+        buf_escaped(b, text, true);
         buf_str(b, "\"");
     }
     bool open = false;
@@ -221,7 +227,7 @@ render_value(buf_t *b, const char *name, const json_t *v, int depth)
         return 0;
     }
     buf_str(b, ">");
-    buf_escaped(b, text);
+    buf_escaped(b, text, false);
     buf_str(b, "</");
     buf_str(b, name);
     buf_str(b, ">");
@@ -619,6 +625,11 @@ parse_attrs(px_t *p, const char *name, json_t *attrs, bool *empty)
                     break;
                 continue;
             }
+            if ((unsigned char)c < 0x20 && !is_ws(c)) {
+                rc = perr(p, p->pos, "control character 0x%02x in attribute "
+                          "'%s'", (unsigned)c, an);
+                break;
+            }
             buf_add(&v, &c, 1);
             p->pos++;
         }
@@ -659,6 +670,10 @@ parse_content(px_t *p, int depth, const char *name, json_t *attrs,
         if (c == '&') {
             if ((rc = read_ref(p, &text)) < 0)
                 break;
+        } else if ((unsigned char)c < 0x20 && !is_ws(c)) {
+            rc = perr(p, p->pos, "control character 0x%02x in <%s>",
+                      (unsigned)c, name);
+            break;
         } else if (c != '<') {
             buf_add(&text, &c, 1);
             p->pos++;
@@ -683,8 +698,17 @@ parse_content(px_t *p, int depth, const char *name, json_t *attrs,
         } else if (at(p, "<![CDATA[")) {
             size_t start = p->pos;
             p->pos += 9;
-            while (p->pos < p->len && !at(p, "]]>"))
+            while (p->pos < p->len && !at(p, "]]>")) {
+                unsigned char u = (unsigned char)p->s[p->pos];
+                if (u < 0x20 && !is_ws((char)u))
+                    break;
                 p->pos++;
+            }
+            if (p->pos < p->len && !at(p, "]]>")) {
+                rc = perr(p, p->pos, "control character 0x%02x in <%s>",
+                          (unsigned)(unsigned char)p->s[p->pos], name);
+                break;
+            }
             if (p->pos >= p->len) {
                 rc = perr(p, start, "CDATA section is not closed");
                 break;

@@ -98,6 +98,8 @@ test_render_resource(void **state)
     render_is("{\"id\": {\"x\": \"1\"}}", "a", "<a><id><x>1</x></id></a>");
     /* scalar arrays repeat too */
     render_is("{\"tag\": [\"a\", \"b\"]}", "t", "<t><tag>a</tag><tag>b</tag></t>");
+    /* blanks other than space survive in attributes as references */
+    render_is("{\"id\": \"a\\tb\\nc\"}", "t", "<t id=\"a&#9;b&#10;c\"/>");
 }
 
 static void
@@ -273,6 +275,12 @@ test_parse_refusals(void **state)
               "bad character reference");
     parse_bad("<vm><name>\xff</name></vm>", CMN_ERR_INVALID,
               "not valid UTF-8");
+    parse_bad("<vm><name>a\x01</name></vm>", CMN_ERR_INVALID,
+              "column 12: control character 0x01 in <name>");
+    parse_bad("<vm a=\"\x02\"/>", CMN_ERR_INVALID,
+              "control character 0x02 in attribute 'a'");
+    parse_bad("<vm><name><![CDATA[a\x18]]></name></vm>", CMN_ERR_INVALID,
+              "control character 0x18 in <name>");
     parse_bad("<vm><!-- open </vm>", CMN_ERR_INVALID, "comment is not closed");
     parse_bad("<vm><![CDATA[x</vm>", CMN_ERR_INVALID, "CDATA section is not");
     parse_bad("<vm/><?xml version=\"1.0\"?>", CMN_ERR_INVALID,
