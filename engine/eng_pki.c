@@ -94,6 +94,12 @@ add_name(eng_pki_t *p, const char *name)
     char buf[INET6_ADDRSTRLEN + 256];
     unsigned char bin[16];
     bool ip = false;
+    if (strcmp(name, "0.0.0.0") == 0 || strcmp(name, "::") == 0 ||
+        strcmp(name, "*") == 0) {
+        CMN_DEBUG("'%s' (any address) is not a certificate name; skipped",
+                  name);
+        return 0;
+    }
     if (inet_pton(AF_INET, name, bin) == 1) {
         ip = inet_ntop(AF_INET, bin, buf, sizeof(buf)) != NULL;
     } else if (inet_pton(AF_INET6, name, bin) == 1) {
@@ -423,6 +429,16 @@ eng_pki_renew_if_needed(eng_pki_t *p)
     char why[300];
     if (renew_reason(p, why, sizeof(why)) == NULL)
         return 0;
+    time_t now = time(NULL);
+    if (p->ca_key == NULL &&
+        X509_cmp_time(X509_get0_notAfter(p->srv), &now) > 0) {
+        /* Certificates from elsewhere (setup, an external CA): keep
+         * serving while they are valid. */
+        CMN_WARN("server certificate %s should be renewed (%s) but %s is "
+                 "absent; renew it by hand", p->srv_pem_path, why,
+                 p->ca_key_path);
+        return 0;
+    }
     CMN_INFO("renewing server certificate %s: %s", p->srv_pem_path, why);
     return issue_server(p, why) < 0 ? -1 : 1;
 }

@@ -39,7 +39,8 @@ typedef struct {
     const char *dir;            /* folder of the four files; made 0755 */
     /* Extra subjectAltNames: DNS names ("engine.example.com", "*.lab")
      * or IPv4/IPv6 addresses; NULL-terminated, may be NULL. "localhost"
-     * and 127.0.0.1 are always included. */
+     * and 127.0.0.1 are always included; the any-addresses 0.0.0.0, ::
+     * and * are skipped, so api.listen can be passed as it is. */
     const char *const *names;
     int ca_days;                /* 0: ENG_PKI_CA_DAYS */
     int server_days;            /* 0: ENG_PKI_SERVER_DAYS */
@@ -56,8 +57,9 @@ void eng_pki_destroy(eng_pki_t **p);
 
 /* Re-issue the server certificate if it ends within renew_days of now (or
  * lacks a configured name). 1 if it was renewed (make a new SSL_CTX), 0 if
- * not needed, -1 with an error recorded (no CA key, write failure). For a
- * daily timer; eng_pki_open already does this once. */
+ * not needed or not possible while it is still valid (no ca.key: a warning
+ * is logged), -1 with an error recorded (expired and no ca.key, write
+ * failure). For a daily timer; eng_pki_open already does this once. */
 int eng_pki_renew_if_needed(eng_pki_t *p);
 
 /* A new SSL_CTX for the HTTPS server (TLS 1.2 and later, the server

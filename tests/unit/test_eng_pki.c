@@ -258,6 +258,33 @@ test_near_expiry_renewed(void **state)
 }
 
 static void
+test_no_ca_key(void **state)
+{
+    fx_t *fx = *state;
+    eng_pki_t *p = open_ok(fx->pki, NULL, 10);
+    eng_pki_destroy(&p);
+    char path[160];
+    snprintf(path, sizeof(path), "%s/ca.key", fx->pki);
+    assert_int_equal(unlink(path), 0);
+    /* near expiry but still valid: served as it is, with a warning */
+    char *before = slurp(fx->pki, "server.pem");
+    p = open_ok(fx->pki, NULL, 0);
+    char *after = slurp(fx->pki, "server.pem");
+    assert_string_equal(before, after);
+    eng_pki_destroy(&p);
+    free(before);
+    free(after);
+    /* no server certificate and no CA key: nothing to serve */
+    snprintf(path, sizeof(path), "%s/server.pem", fx->pki);
+    assert_int_equal(unlink(path), 0);
+    eng_pki_opts_t o = { .dir = fx->pki };
+    cmn_err_reset();
+    assert_null(eng_pki_open(&o));
+    assert_int_equal(cmn_err_code(), CMN_ERR_CONFIG);
+    assert_non_null(strstr(cmn_err_msg(), "ca.key: missing"));
+}
+
+static void
 test_new_name_reissues(void **state)
 {
     fx_t *fx = *state;
@@ -265,7 +292,8 @@ test_new_name_reissues(void **state)
     assert_int_equal(X509_check_host(eng_pki_server_cert(p), "new.example",
                                      0, 0, NULL), 0);
     eng_pki_destroy(&p);
-    static const char *const names[] = { "new.example", NULL };
+    static const char *const names[] = { "new.example", "0.0.0.0", "::",
+                                         NULL };
     p = open_ok(fx->pki, names, 0);
     assert_int_equal(X509_check_host(eng_pki_server_cert(p), "new.example",
                                      0, 0, NULL), 1);
@@ -391,6 +419,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_new_name_reissues, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_no_ca_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_handshake, setup, teardown),
     };
