@@ -593,6 +593,16 @@ static void test_balance_evenly_cpu(void **state)
     vms[0].migratable = vms[1].migratable = false;
     assert_int_equal(eng_sched_balance(&p, hs, 3, vms, 5, NOW, 5, out), 1);
     assert_string_equal(out[0].vm_id, "c");
+    /* a move that would push the target to HighUtilization is not made:
+     * c (40 %) onto h2 at 45 % would make it 85 % */
+    hs[1].cpu_load = 45;
+    assert_int_equal(eng_sched_balance(&p, hs, 3, vms, 5, NOW, 5, out), 0);
+    /* CPU counts scale the VM's share: on a 16-CPU h2 it adds 20 % */
+    hs[1].cpu_count = 16;
+    assert_int_equal(eng_sched_balance(&p, hs, 3, vms, 5, NOW, 5, out), 1);
+    assert_string_equal(out[0].vm_id, "c");
+    hs[1].cpu_count = 8;
+    hs[1].cpu_load = 20;
     /* none never balances */
     p.kind = ENG_SCHED_NONE;
     assert_int_equal(eng_sched_balance(&p, hs, 3, vms, 5, NOW, 5, out), 0);
