@@ -457,6 +457,53 @@ static void test_liveness(void **state)
     assert_false(eng_agents_connected(t->ctx.agents, t->host_id));
 }
 
+/* Hosts the store knows start as connecting when the engine starts and go
+ * non_responsive (their VMs unknown) if their agent never says hello. */
+static void test_known_host_never_returns(void **state)
+{
+    t_env_t *t = *state;
+    eng_cluster_t cl;
+    assert_int_equal(eng_store_cluster_get_by_name(t->ctx.store, "Default",
+                                                   &cl), 0);
+    eng_host_t h = {0};
+    cmn_uuid_generate(h.id);
+    snprintf(h.name, sizeof(h.name), "old-host");
+    snprintf(h.cluster_id, sizeof(h.cluster_id), "%s", cl.id);
+    h.status = ENG_HOST_UP;
+    assert_int_equal(eng_store_host_put(t->ctx.store, &h), 0);
+    char vm_id[ENG_ID_LEN];
+    s_put_vm(t, "orphan", ENG_VM_UP, vm_id);
+    eng_vm_t vm;
+    assert_int_equal(eng_store_vm_get(t->ctx.store, vm_id, &vm), 0);
+    snprintf(vm.host_id, sizeof(vm.host_id), "%s", h.id);
+    assert_int_equal(eng_store_vm_update(t->ctx.store, &vm), 0);
+
+    /* "restart" the engine's agent link */
+    cmn_zsock_destroy(&t->dealer);
+    eng_agents_destroy(&t->ctx.agents);
+    t->ctx.conf.host_connecting_s = 1;
+    t->ctx.conf.host_nonresponsive_s = 2;
+    t->ctx.agents = eng_agents_new(&t->ctx);
+    assert_non_null(t->ctx.agents);
+    eng_host_t got = {0};
+    assert_int_equal(eng_store_host_get(t->ctx.store, h.id, &got), 0);
+    assert_string_equal(eng_host_status_name(got.status), "connecting");
+    eng_host_clear(&got);
+    assert_string_equal(eng_vm_status_name(s_vm_status(t, vm_id)), "up");
+    for (int i = 0; i < 50; i++) {
+        s_wait(t, 100);
+        assert_int_equal(eng_store_host_get(t->ctx.store, h.id, &got), 0);
+        eng_host_status_t st = got.status;
+        eng_host_clear(&got);
+        if (st == ENG_HOST_NON_RESPONSIVE)
+            break;
+    }
+    assert_int_equal(eng_store_host_get(t->ctx.store, h.id, &got), 0);
+    assert_string_equal(eng_host_status_name(got.status), "non_responsive");
+    eng_host_clear(&got);
+    assert_string_equal(eng_vm_status_name(s_vm_status(t, vm_id)), "unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -472,6 +519,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_session, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_liveness, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_known_host_never_returns, setup,
+                                        teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     cmn_zmq_shutdown();
