@@ -403,6 +403,30 @@ eng_auth_bearer_parse(const char *header, char token[ENG_AUTH_TOKEN_LEN])
     return 0;
 }
 
+int
+eng_auth_request(eng_store_t *s, const char *authorization, int64_t now_ms,
+                 eng_user_t *out)
+{
+    if (authorization == NULL || authorization[0] == '\0')
+        return CMN_ERR(CMN_ERR_AUTH, "authentication required");
+    if (after_scheme(authorization, "Bearer") != NULL) {
+        char token[ENG_AUTH_TOKEN_LEN];
+        if (eng_auth_bearer_parse(authorization, token) < 0)
+            return -1;
+        return eng_auth_token_verify(s, token, now_ms, out);
+    }
+    if (after_scheme(authorization, "Basic") == NULL)
+        return CMN_ERR(CMN_ERR_AUTH, "unsupported Authorization scheme; use "
+                       "Basic or Bearer");
+    char user[ENG_NAME_LEN], password[ENG_AUTH_PASSWORD_MAX + 1];
+    int rc = eng_auth_basic_parse(authorization, user, sizeof(user), password,
+                                  sizeof(password));
+    if (rc == 0)
+        rc = eng_auth_password(s, user, password, out);
+    sodium_memzero(password, sizeof(password));
+    return rc;
+}
+
 /* ---- roles ----------------------------------------------------------------- */
 
 int

@@ -77,6 +77,15 @@ int eng_auth_basic_parse(const char *header, char *user, size_t user_size,
  * CMN_ERR_AUTH if the header is not that. */
 int eng_auth_bearer_parse(const char *header, char token[ENG_AUTH_TOKEN_LEN]);
 
+/* Authenticate one request from its Authorization header (NULL if
+ * absent): "Bearer <token>" is checked with eng_auth_token_verify at
+ * `now_ms` (0: now), "Basic ..." with eng_auth_password. 0 and the user in
+ * *out, or -1 with CMN_ERR_AUTH ("authentication required" when there is
+ * no header; the REST layer answers 401 with WWW-Authenticate: Basic
+ * realm="RESTAPI"). */
+int eng_auth_request(eng_store_t *s, const char *authorization, int64_t now_ms,
+                     eng_user_t *out);
+
 /* May a user with `role` do `method` (GET, HEAD, POST, PUT, DELETE) on a
  * resource of `kind` (the collection name: "vms", "hosts", "clusters",
  * "datacenters", "events", "users", ...) with `action` (NULL or "" for

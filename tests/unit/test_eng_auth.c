@@ -263,6 +263,35 @@ basic(const char *raw, char *hdr, size_t size)
 }
 
 static void
+test_request(void **state)
+{
+    fx_t *fx = *state;
+    eng_user_t u, who;
+    char hdr[256], tok[ENG_AUTH_TOKEN_LEN];
+    OK(eng_auth_user_add(fx->s, "ro@internal", "ropw", ENG_ROLE_READONLY, &u));
+
+    basic("ro@internal:ropw", hdr, sizeof(hdr));
+    OK(eng_auth_request(fx->s, hdr, 0, &who));
+    assert_string_equal(who.id, u.id);
+    assert_int_equal(who.role, ENG_ROLE_READONLY);
+    basic("ro@internal:nope", hdr, sizeof(hdr));
+    FAILS(eng_auth_request(fx->s, hdr, 0, &who), CMN_ERR_AUTH,
+          "wrong user name or password");
+
+    OK(eng_auth_token_issue(fx->s, u.id, 60000, 0, tok, NULL));
+    snprintf(hdr, sizeof(hdr), "Bearer %s", tok);
+    OK(eng_auth_request(fx->s, hdr, 0, &who));
+    assert_string_equal(who.name, "ro@internal");
+
+    FAILS(eng_auth_request(fx->s, NULL, 0, &who), CMN_ERR_AUTH,
+          "authentication required");
+    FAILS(eng_auth_request(fx->s, "Digest x", 0, &who), CMN_ERR_AUTH,
+          "use Basic or Bearer");
+    FAILS(eng_auth_request(fx->s, "Bearer nope", 0, &who), CMN_ERR_AUTH,
+          "malformed bearer token");
+}
+
+static void
 test_basic_parse(void **state)
 {
     (void)state;
@@ -395,6 +424,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tokens_survive_reopen, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_request, setup, teardown),
         cmocka_unit_test(test_basic_parse),
         cmocka_unit_test(test_bearer_parse),
         cmocka_unit_test(test_role_matrix),
