@@ -11,7 +11,7 @@
 #include "cmn_log.h"
 #include "cmn_util.h"
 
-CMN_LOG_INIT("engine.sched");
+CMN_LOG_INIT("eng.sched");
 
 #define MIB (1024ULL * 1024ULL)
 /* Room for the refusal list in an error (cmn_error_t.message is 1024). */
@@ -74,6 +74,11 @@ int eng_sched_policy_set(eng_sched_policy_t *p, const char *key,
     for (i = 0; i < sizeof(s_params) / sizeof(s_params[0]); i++)
         if (strcmp(key, s_params[i].key) == 0)
             break;
+    if (strcmp(key, "HostsInReserve") == 0 ||
+        strcmp(key, "EnableAutomaticHostPowerManagement") == 0)
+        return CMN_ERR(CMN_ERR_UNSUPPORTED,
+                       "scheduling policy: %s is not supported (Herd does not "
+                       "power hosts off)", key);
     if (i == sizeof(s_params) / sizeof(s_params[0]))
         return CMN_ERR(CMN_ERR_INVALID,
                        "scheduling policy: unknown parameter '%.100s'", key);
@@ -707,7 +712,8 @@ static void s_balance_cpu(s_bal_t *c, size_t max, bool *allowed, size_t *ord)
         const eng_sched_host_t *h = &c->w[i];
         allowed[i] = h->status == ENG_HOST_UP &&
                      h->cpu_load < s_dest_threshold(c->p);
-        if (h->status == ENG_HOST_UP && h->nvms > 0 && s_over(c->p, h, c->now_ms))
+        if (h->status == ENG_HOST_UP && h->nvms > 0 &&
+            s_over(c->p, h, c->now_ms))
             ord[ns++] = i;
     }
     /* Most loaded first (insertion sort: clusters are small). */

@@ -82,12 +82,13 @@ void eng_sched_policy_init(eng_sched_policy_t *p, eng_sched_kind_t kind);
 /* Set one parameter by its oVirt name ("HighUtilization", "LowUtilization",
  * "CpuOverCommitDurationMinutes", "MaxFreeMemoryForOverUtilized",
  * "MinFreeMemoryForUnderUtilized") from its decimal text. -1 with
- * CMN_ERR_INVALID naming the key (unknown, or value not a number in range);
- * *p is unchanged then. */
+ * CMN_ERR_INVALID naming the key (unknown, or value not a number in range),
+ * or CMN_ERR_UNSUPPORTED for oVirt's power-management keys
+ * (HostsInReserve, EnableAutomaticHostPowerManagement); *p is unchanged. */
 int eng_sched_policy_set(eng_sched_policy_t *p, const char *key,
                          const char *value);
 
-/* 0 if every field is in range and low < high, else -1 with
+/* 0 if every field is in range, else -1 with
  * CMN_ERR_INVALID naming the field. */
 int eng_sched_policy_check(const eng_sched_policy_t *p);
 

@@ -96,8 +96,14 @@ static void test_policy_params(void **state)
     assert_int_equal(eng_sched_policy_set(&p, "LowUtilization", "12x"), -1);
     assert_non_null(strstr(cmn_err_msg(), "LowUtilization"));
     cmn_err_reset();
+    assert_int_equal(eng_sched_policy_set(&p, "HighUtilisation", "85"), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
+    assert_non_null(strstr(cmn_err_msg(),
+                           "unknown parameter 'HighUtilisation'"));
+    cmn_err_reset();
     assert_int_equal(eng_sched_policy_set(&p, "HostsInReserve", "1"), -1);
-    assert_non_null(strstr(cmn_err_msg(), "unknown parameter 'HostsInReserve'"));
+    assert_int_equal(cmn_err_code(), CMN_ERR_UNSUPPORTED);
+    assert_non_null(strstr(cmn_err_msg(), "HostsInReserve is not supported"));
 
     p.memory_overcommit = 0;
     cmn_err_reset();
@@ -202,7 +208,8 @@ static void test_filter_cpu(void **state)
     eng_sched_host_t h = host("h1", 8, 0);
     h.cpu_count = 2;
     eng_sched_vm_t v = vm("web1", 512, 4);
-    assert_string_equal(why(&p, &v, &h), "cpu count (needs 4 vCPUs, host has 2)");
+    assert_string_equal(why(&p, &v, &h),
+                        "cpu count (needs 4 vCPUs, host has 2)");
     v.vcpus = 2;
     assert_string_equal(why(&p, &v, &h), "");
 
@@ -346,8 +353,8 @@ static void test_affinity_positive(void **state)
     v.ngroups = 1;
     v.groups = &g;
     assert_int_equal(pick(&p, &v, hs, 3), 1);
-    assert_string_equal(why(&p, &v, &hs[0]),
-                        "affinity group together (positive): members run on h2");
+    assert_string_equal(why(&p, &v, &hs[0]), "affinity group together "
+                        "(positive): members run on h2");
     /* members already split over two hosts: nowhere satisfies it */
     members[1] = "h3";
     assert_int_equal(pick(&p, &v, hs, 3), -1);
