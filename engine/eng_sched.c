@@ -427,9 +427,12 @@ static int s_soft(const eng_sched_vm_t *vm, const eng_sched_host_t *h)
     return score;
 }
 
+/* Whole percent; a NaN or absurd figure from a peer stays harmless. */
 static int s_pct(double load)
 {
-    return (int)(load + 0.5);
+    if (!(load > 0))
+        return 0;
+    return load > 1000 ? 1000 : (int)(load + 0.5);
 }
 
 static int s_cmp_u64(uint64_t a, uint64_t b)
@@ -515,7 +518,7 @@ int eng_sched_select(const eng_sched_policy_t *p, const eng_sched_vm_t *vm,
     s_add(&m, "no host can run VM %s:", s_vname(vm));
     if (nhosts == 0)
         s_add(&m, " the cluster has no hosts");
-    size_t omitted = 0;
+    size_t omitted = 0, listed = 0;
     int best = -1;
     for (size_t i = 0; i < nhosts; i++) {
         char why[512];
@@ -529,8 +532,8 @@ int eng_sched_select(const eng_sched_policy_t *p, const eng_sched_vm_t *vm,
         /* Keep whole host entries only; count what does not fit. */
         size_t need = strlen(s_hname(&hosts[i])) + strlen(why) + 4;
         if (m.off + need < MSG_ROOM - 40)
-            s_add(&m, "%s %s: %s", m.off && msg[m.off - 1] == ':' ? "" : ";",
-                  s_hname(&hosts[i]), why);
+            s_add(&m, "%s %s: %s", listed++ ? ";" : "", s_hname(&hosts[i]),
+                  why);
         else
             omitted++;
     }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -524,6 +525,12 @@ static void test_bad_input(void **state)
     assert_int_equal(pick(&p, &v, &h, 1), -1);
     assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
     assert_non_null(strstr(cmn_err_msg(), "HighUtilization"));
+    /* a NaN or absurd load from a peer neither crashes nor wins */
+    eng_sched_policy_t e = policy(ENG_SCHED_EVENLY_DISTRIBUTED);
+    eng_sched_host_t odd[3] = {host("h1", 8, NAN), host("h2", 8, 1e300),
+                               host("h3", 8, -5)};
+    odd[2].mem_committed_bytes = GIB;
+    assert_int_equal(pick(&e, &v, odd, 3), 0);
     p = policy(ENG_SCHED_NONE);
     eng_sched_running_t r = {.vm = v, .host = 3, .migratable = true};
     eng_sched_move_t out[1];
