@@ -20,6 +20,11 @@ CMN_LOG_INIT("util.conf");
 
 #define CMN_CONF_MAX_BYTES (1024 * 1024)
 #define CMN_CONF_MAX_KEY 256
+/* libyaml's scanner is quadratic in flow nesting ("[[[[..." of 1 MiB takes
+ * minutes) and its loader quadratic in anchors times aliases; no real
+ * config comes near these. */
+#define CMN_CONF_MAX_DEPTH 64
+#define CMN_CONF_MAX_ALIASES 256
 
 typedef struct {
     const char *source;
@@ -260,6 +265,58 @@ s_walk(s_ctx_t *c, const yaml_node_t *map, const char *prefix)
     return 0;
 }
 
+/* A first pass over the event stream (cheap, and stops early) to refuse
+ * what would make the document loader slow. */
+static int
+s_precheck(const s_ctx_t *c, const char *buf, size_t len)
+{
+    yaml_parser_t parser;
+    int depth = 0, aliases = 0, rc = -1;
+
+    if (!yaml_parser_initialize(&parser))
+        return CMN_ERR(CMN_ERR_NOMEM, "%s: cannot initialise the YAML parser",
+                       c->source);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&parser, &ev)) {
+            CMN_ERR(CMN_ERR_CONFIG, "%s:%zu: invalid YAML: %s%s%s", c->source,
+                    parser.problem_mark.line + 1,
+                    parser.problem ? parser.problem : "syntax error",
+                    parser.context ? " " : "", parser.context ? parser.context : "");
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        size_t line = ev.start_mark.line + 1;
+        bool anchored = (t == YAML_SCALAR_EVENT && ev.data.scalar.anchor) ||
+                        (t == YAML_SEQUENCE_START_EVENT && ev.data.sequence_start.anchor) ||
+                        (t == YAML_MAPPING_START_EVENT && ev.data.mapping_start.anchor);
+        yaml_event_delete(&ev);
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT)
+            depth++;
+        else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+            depth--;
+        if (anchored || t == YAML_ALIAS_EVENT)
+            aliases++;
+        if (depth > CMN_CONF_MAX_DEPTH) {
+            CMN_ERR(CMN_ERR_CONFIG, "%s:%zu: nested deeper than %d levels", c->source,
+                    line, CMN_CONF_MAX_DEPTH);
+            break;
+        }
+        if (aliases > CMN_CONF_MAX_ALIASES) {
+            CMN_ERR(CMN_ERR_CONFIG, "%s:%zu: more than %d anchors and aliases",
+                    c->source, line, CMN_CONF_MAX_ALIASES);
+            break;
+        }
+        if (t == YAML_STREAM_END_EVENT) {
+            rc = 0;
+            break;
+        }
+    }
+    yaml_parser_delete(&parser);
+    return rc;
+}
+
 static int
 s_parse(s_ctx_t *c, const char *buf, size_t len)
 {
@@ -267,6 +324,8 @@ s_parse(s_ctx_t *c, const char *buf, size_t len)
     yaml_document_t doc;
     int rc = -1;
 
+    if (s_precheck(c, buf, len) < 0)
+        return -1;
     if (!yaml_parser_initialize(&parser))
         return CMN_ERR(CMN_ERR_NOMEM, "%s: cannot initialise the YAML parser",
                        c->source);

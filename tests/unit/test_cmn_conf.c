@@ -270,6 +270,42 @@ test_nul_byte_and_size_limit(void **state)
     free(buf);
 }
 
+/* Regression: libyaml's scanner is quadratic in flow nesting, so a 1 MiB
+ * "[[[[..." took over ten minutes to fail. Now refused at depth 65. */
+static void
+test_deep_nesting_refused_fast(void **state)
+{
+    (void)state;
+    size_t n = 1024 * 1024 - 16;
+    char *buf = malloc(n + 1);
+    memcpy(buf, "engine: e\na: ", 13);
+    memset(buf + 13, '[', n - 13);
+    buf[n] = '\0';
+    expect_error(buf, "test.yaml:2: nested deeper than 64 levels");
+    for (size_t i = 13; i < n; i++)
+        buf[i] = "{a: "[(i - 13) % 4];
+    expect_error(buf, "nested deeper than 64 levels");
+    free(buf);
+}
+
+static void
+test_aliases(void **state)
+{
+    (void)state;
+    conf_t c;
+    assert_int_equal(load(&c, "engine: &e tcp://x\nidentity: *e\n"), 0);
+    assert_string_equal(c.identity, "tcp://x");
+    cmn_conf_free_strings(s_keys, &c);
+
+    char *buf = malloc(64 * 1024);
+    size_t used = (size_t)snprintf(buf, 64 * 1024, "engine: e\nx: [");
+    for (int i = 0; i < 300; i++)
+        used += (size_t)snprintf(buf + used, 64 * 1024 - used, "&a%d 1, ", i);
+    snprintf(buf + used, 64 * 1024 - used, "]\n");
+    expect_error(buf, "more than 256 anchors and aliases");
+    free(buf);
+}
+
 static void
 test_load_file(void **state)
 {
@@ -328,6 +364,8 @@ main(void)
         cmocka_unit_test(test_multiple_documents_rejected),
         cmocka_unit_test(test_error_keeps_struct_freeable),
         cmocka_unit_test(test_nul_byte_and_size_limit),
+        cmocka_unit_test(test_deep_nesting_refused_fast),
+        cmocka_unit_test(test_aliases),
         cmocka_unit_test(test_load_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
