@@ -63,14 +63,18 @@ s_resolve(const char *name)
 bool
 cmn_log_enabled(cmn_log_cat_t *cat, cmn_log_level_t level)
 {
+    /* Categories are static and shared by every thread: atomics keep the
+     * cached level race-free without taking the lock on the fast path. */
     unsigned serial = __atomic_load_n(&s_serial, __ATOMIC_ACQUIRE);
-    if (cat->level < 0 || cat->serial != serial) {
+    int cached = __atomic_load_n(&cat->level, __ATOMIC_ACQUIRE);
+    if (cached < 0 || __atomic_load_n(&cat->serial, __ATOMIC_ACQUIRE) != serial) {
         pthread_mutex_lock(&s_lock);
-        cat->level = s_resolve(cat->name);
-        cat->serial = s_serial;
+        cached = s_resolve(cat->name);
+        __atomic_store_n(&cat->serial, s_serial, __ATOMIC_RELEASE);
+        __atomic_store_n(&cat->level, cached, __ATOMIC_RELEASE);
         pthread_mutex_unlock(&s_lock);
     }
-    return (int)level <= cat->level;
+    return (int)level <= cached;
 }
 
 void
@@ -82,6 +86,8 @@ cmn_log_write(cmn_log_cat_t *cat, cmn_log_level_t level, const char *fmt, ...)
     struct tm tm;
     gettimeofday(&tv, NULL);
     localtime_r(&tv.tv_sec, &tm);
+    if ((int)level < 0 || level > CMN_LOG_DEBUG)
+        level = CMN_LOG_ERROR;
     int n = snprintf(line, sizeof(line), "%04d-%02d-%02d %02d:%02d:%02d.%03ld %s%s%s %s: ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
                      tm.tm_min, tm.tm_sec, (long)(tv.tv_usec / 1000),
@@ -104,7 +110,11 @@ cmn_log_write(cmn_log_cat_t *cat, cmn_log_level_t level, const char *fmt, ...)
         if (line[i] == '\n')
             line[i] = ' ';
     line[n++] = '\n';
+    /* Under the lock so that cmn_log_set_file() cannot close the fd
+     * between our read of it and the write. */
+    pthread_mutex_lock(&s_lock);
     ssize_t w = write(s_fd, line, (size_t)n);
+    pthread_mutex_unlock(&s_lock);
     (void)w;
     errno = saved_errno;
 }
