@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "agt_caps.h"
+#include "agt_link_conv.h"
 #include "cmn_auto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -18,9 +19,6 @@
 CMN_LOG_INIT("agent.link");
 
 #define AGT_VERSION "0.1.0"
-#define MAX_XML_BYTES (1u << 20)        /* domain_xml */
-#define MAX_TIMEOUT_S 3600              /* shutdown / reboot grace */
-#define MAX_DISK_BYTES (1ULL << 50)
 #define STATS_CHUNK 500                 /* VMs per VmStatsBatch */
 
 struct agt_link {
@@ -136,6 +134,30 @@ s_reply(agt_link_t *link, uint64_t request_id, cmn_code_t code, const char *msg,
 
 static void s_hello_start(agt_link_t *link);
 static void s_report_start(agt_link_t *link);
+static void s_on_hello_reply(const Herd__Envelope *env, cmn_code_t code,
+                             const char *message, void *opaque);
+static void s_on_report_reply(const Herd__Envelope *env, cmn_code_t code,
+                              const char *message, void *opaque);
+
+/* Sinks for agt_link_conv.c. */
+static int
+s_sink_notify(Herd__Envelope *env, void *opaque)
+{
+    s_send_notification(opaque, env);
+    return 0;
+}
+
+static int
+s_sink_hello(Herd__Envelope *env, void *opaque)
+{
+    return s_send_request(opaque, env, s_on_hello_reply);
+}
+
+static int
+s_sink_report(Herd__Envelope *env, void *opaque)
+{
+    return s_send_request(opaque, env, s_on_report_reply);
+}
 
 static void
 s_lost_session(agt_link_t *link, const char *why)
@@ -203,63 +225,13 @@ s_hello_done(void *arg, bool cancelled)
     }
     if (j->rc < 0)
         CMN_WARN("capabilities incomplete: %s", j->err);
-    agt_caps_t *c = &j->caps;
-    Herd__Hello h = HERD__HELLO__INIT;
-    h.host_id = link->host_id;
-    h.hostname = c->hostname;
-    h.agent_version = AGT_VERSION;
-    h.cpu_model = c->cpu_model;
-    h.cpu_vendor = c->cpu_vendor;
-    h.cpu_count = c->cpu_count;
-    h.cpu_sockets = c->cpu_sockets;
-    h.cpu_cores = c->cpu_cores;
-    h.cpu_threads = c->cpu_threads;
-    h.cpu_mhz = c->cpu_mhz;
-    h.n_cpu_flags = c->ncpu_flags;
-    h.cpu_flags = c->cpu_flags;
-    h.numa_nodes = c->numa_nodes;
-    h.memory_bytes = c->memory_bytes;
-    h.libvirt_version = c->libvirt_version;
-    h.hypervisor = c->hypervisor;
-    h.hypervisor_version = c->hypervisor_version;
-    h.libvirt_uri = c->libvirt_uri;
-    h.ksm_running = c->ksm_running;
-    h.ksm_pages_shared = c->ksm_pages_shared;
-    h.kernel = c->kernel;
-    h.os_name = c->os_name;
-    h.kvm = c->kvm;
-    h.images_dir = c->images_dir;
-    h.stats_interval = c->stats_interval;
-    h.host_uuid = c->host_uuid;
-    Herd__Nic *nics = calloc(c->nnics ? c->nnics : 1, sizeof(*nics));
-    Herd__Nic **nicp = calloc(c->nnics ? c->nnics : 1, sizeof(*nicp));
-    if (nics && nicp) {
-        for (size_t i = 0; i < c->nnics; i++) {
-            herd__nic__init(&nics[i]);
-            nics[i].name = c->nics[i].name;
-            nics[i].mac = c->nics[i].mac;
-            nics[i].speed_mbps = c->nics[i].speed_mbps;
-            nics[i].up = c->nics[i].up;
-            nics[i].mtu = c->nics[i].mtu;
-            nics[i].n_addresses = c->nics[i].naddresses;
-            nics[i].addresses = c->nics[i].addresses;
-            nicp[i] = &nics[i];
-        }
-        h.n_nics = c->nnics;
-        h.nics = nicp;
-    }
-    Herd__Envelope env = HERD__ENVELOPE__INIT;
-    env.body_case = HERD__ENVELOPE__BODY_HELLO;
-    env.hello = &h;
     cmn_err_reset();
-    if (s_send_request(link, &env, s_on_hello_reply) < 0) {
+    if (agt_conv_hello(&j->caps, link->host_id, AGT_VERSION, s_sink_hello, link) < 0) {
         CMN_WARN("cannot send hello: %s", cmn_err_msg());
         link->hello_inflight = false;
     } else {
         CMN_DEBUG("hello sent to %s as host %s", link->conf->engine, link->host_id);
     }
-    free(nics);
-    free(nicp);
     agt_caps_clear(&j->caps);
     free(j);
 }
@@ -340,35 +312,8 @@ s_report_done(void *arg, bool cancelled)
         link->report_needed = true;
         goto out;
     }
-    Herd__VmStatus *st = calloc(j->n ? j->n : 1, sizeof(*st));
-    Herd__VmStatus **stp = calloc(j->n ? j->n : 1, sizeof(*stp));
-    if (!st || !stp) {
-        free(st);
-        free(stp);
-        link->report_inflight = false;
-        link->report_needed = true;
-        goto out;
-    }
-    for (size_t i = 0; i < j->n; i++) {
-        herd__vm_status__init(&st[i]);
-        st[i].vm_id = j->vms[i].uuid;
-        st[i].name = j->vms[i].name;
-        st[i].state = j->vms[i].state;
-        st[i].reason = j->vms[i].reason;
-        st[i].persistent = j->vms[i].persistent;
-        st[i].vcpus = j->vms[i].vcpus;
-        st[i].memory_kib = j->vms[i].memory_kib;
-        st[i].vnc_port = j->vms[i].vnc_port;
-        stp[i] = &st[i];
-    }
-    Herd__VmReport rep = HERD__VM_REPORT__INIT;
-    rep.n_vms = j->n;
-    rep.vms = stp;
-    Herd__Envelope env = HERD__ENVELOPE__INIT;
-    env.body_case = HERD__ENVELOPE__BODY_VM_REPORT;
-    env.vm_report = &rep;
     cmn_err_reset();
-    if (s_send_request(link, &env, s_on_report_reply) < 0) {
+    if (agt_conv_report(j->vms, j->n, s_sink_report, link) < 0) {
         CMN_WARN("cannot send vm_report: %s", cmn_err_msg());
         link->report_inflight = false;
         link->report_needed = true;
@@ -377,8 +322,6 @@ s_report_done(void *arg, bool cancelled)
         link->report_failures = 0;
         CMN_INFO("vm_report sent: %zu domains", j->n);
     }
-    free(st);
-    free(stp);
 out:
     free(j->vms);
     free(j);
@@ -495,142 +438,6 @@ s_stats_work(void *arg)
 }
 
 static void
-s_nicstats(Herd__NicStats *o, const agt_nic_stats_t *n)
-{
-    herd__nic_stats__init(o);
-    o->name = (char *)n->name;
-    o->rx_bytes = n->rx_bytes;
-    o->tx_bytes = n->tx_bytes;
-    o->rx_packets = n->rx_packets;
-    o->tx_packets = n->tx_packets;
-    o->rx_errors = n->rx_errors;
-    o->tx_errors = n->tx_errors;
-    o->rx_dropped = n->rx_dropped;
-    o->tx_dropped = n->tx_dropped;
-}
-
-static void
-s_send_host_stats(agt_link_t *link, agt_sample_t *s)
-{
-    agt_host_stats_t *h = &s->host;
-    Herd__HostStats hs = HERD__HOST_STATS__INIT;
-    hs.timestamp_ms = s->timestamp_ms;
-    hs.cpu_user = h->cpu_user;
-    hs.cpu_system = h->cpu_system;
-    hs.cpu_idle = h->cpu_idle;
-    hs.load_1 = h->load[0];
-    hs.load_5 = h->load[1];
-    hs.load_15 = h->load[2];
-    hs.mem_total = h->mem_total;
-    hs.mem_used = h->mem_used;
-    hs.mem_free = h->mem_free;
-    hs.mem_shared = h->mem_shared;
-    hs.mem_buffers = h->mem_buffers;
-    hs.mem_cached = h->mem_cached;
-    hs.swap_total = h->swap_total;
-    hs.swap_used = h->swap_used;
-    hs.swap_free = h->swap_free;
-    hs.ksm_running = h->ksm_running;
-    hs.ksm_pages_shared = h->ksm_pages_shared;
-    hs.ksm_pages_sharing = h->ksm_pages_sharing;
-    hs.vms_running = h->vms_running;
-    Herd__NicStats *ns = calloc(h->nnics ? h->nnics : 1, sizeof(*ns));
-    Herd__NicStats **nsp = calloc(h->nnics ? h->nnics : 1, sizeof(*nsp));
-    if (ns && nsp) {
-        for (size_t i = 0; i < h->nnics; i++) {
-            s_nicstats(&ns[i], &h->nics[i]);
-            nsp[i] = &ns[i];
-        }
-        hs.n_nics = h->nnics;
-        hs.nics = nsp;
-    }
-    Herd__StorageStats ss = HERD__STORAGE_STATS__INIT;
-    Herd__StorageStats *ssp = &ss;
-    if (h->has_storage) {
-        ss.path = h->storage_path;
-        ss.total_bytes = h->storage_total;
-        ss.free_bytes = h->storage_free;
-        hs.n_storage = 1;
-        hs.storage = &ssp;
-    }
-    Herd__Envelope env = HERD__ENVELOPE__INIT;
-    env.body_case = HERD__ENVELOPE__BODY_HOST_STATS;
-    env.host_stats = &hs;
-    s_send_notification(link, &env);
-    free(ns);
-    free(nsp);
-}
-
-/* One VmStatsBatch for vms[0..n). */
-static void
-s_send_vm_batch(agt_link_t *link, uint64_t ts, agt_vm_stats_t *vms, size_t n)
-{
-    Herd__VmStats *vs = calloc(n ? n : 1, sizeof(*vs));
-    Herd__VmStats **vsp = calloc(n ? n : 1, sizeof(*vsp));
-    size_t ndev = 0;
-    for (size_t i = 0; i < n; i++)
-        ndev += vms[i].ndisks + vms[i].nnics;
-    Herd__DiskStats *ds = calloc(ndev ? ndev : 1, sizeof(*ds));
-    Herd__DiskStats **dsp = calloc(ndev ? ndev : 1, sizeof(*dsp));
-    Herd__NicStats *ns = calloc(ndev ? ndev : 1, sizeof(*ns));
-    Herd__NicStats **nsp = calloc(ndev ? ndev : 1, sizeof(*nsp));
-    if (!vs || !vsp || !ds || !dsp || !ns || !nsp) {
-        CMN_WARN("out of memory sending VM statistics");
-        goto out;
-    }
-    size_t dk = 0, nk = 0;
-    for (size_t i = 0; i < n; i++) {
-        agt_vm_stats_t *v = &vms[i];
-        Herd__VmStats *o = &vs[i];
-        herd__vm_stats__init(o);
-        o->vm_id = v->uuid;
-        o->name = v->name;
-        o->state = v->state;
-        o->reason = v->reason;
-        o->cpu_time_ns = v->cpu_time_ns;
-        o->cpu_usage = v->cpu_usage;
-        o->vcpus = v->vcpus;
-        o->memory_kib = v->memory_kib;
-        o->max_memory_kib = v->max_memory_kib;
-        o->balloon_kib = v->balloon_kib;
-        o->rss_kib = v->rss_kib;
-        o->disks = &dsp[dk];
-        o->n_disks = v->ndisks;
-        for (size_t d = 0; d < v->ndisks; d++, dk++) {
-            herd__disk_stats__init(&ds[dk]);
-            ds[dk].name = v->disks[d].name;
-            ds[dk].rd_bytes = v->disks[d].rd_bytes;
-            ds[dk].wr_bytes = v->disks[d].wr_bytes;
-            ds[dk].rd_ops = v->disks[d].rd_ops;
-            ds[dk].wr_ops = v->disks[d].wr_ops;
-            dsp[dk] = &ds[dk];
-        }
-        o->nics = &nsp[nk];
-        o->n_nics = v->nnics;
-        for (size_t k = 0; k < v->nnics; k++, nk++) {
-            s_nicstats(&ns[nk], &v->nics[k]);
-            nsp[nk] = &ns[nk];
-        }
-        vsp[i] = o;
-    }
-    Herd__VmStatsBatch b = HERD__VM_STATS_BATCH__INIT;
-    b.timestamp_ms = ts;
-    b.n_vms = n;
-    b.vms = vsp;
-    Herd__Envelope env = HERD__ENVELOPE__INIT;
-    env.body_case = HERD__ENVELOPE__BODY_VM_STATS;
-    env.vm_stats = &b;
-    s_send_notification(link, &env);
-out:
-    free(vs);
-    free(vsp);
-    free(ds);
-    free(dsp);
-    free(ns);
-    free(nsp);
-}
-
-static void
 s_stats_done(void *arg, bool cancelled)
 {
     agt_stats_job_t *j = arg;
@@ -638,13 +445,13 @@ s_stats_done(void *arg, bool cancelled)
     if (!cancelled) {
         link->stats_inflight = false;
         if (link->session) {
-            s_send_host_stats(link, &j->s);
+            agt_conv_host_stats(&j->s, s_sink_notify, link);
             for (size_t off = 0; j->s.vms_ok && off < j->s.nvms; off += STATS_CHUNK) {
                 size_t n = j->s.nvms - off < STATS_CHUNK ? j->s.nvms - off : STATS_CHUNK;
-                s_send_vm_batch(link, j->s.timestamp_ms, j->s.vms + off, n);
+                agt_conv_vm_stats(j->s.timestamp_ms, j->s.vms + off, n, s_sink_notify, link);
             }
             if (j->s.vms_ok && j->s.nvms == 0)
-                s_send_vm_batch(link, j->s.timestamp_ms, NULL, 0);
+                agt_conv_vm_stats(j->s.timestamp_ms, NULL, 0, s_sink_notify, link);
         }
     }
     agt_sample_clear(&j->s);
@@ -679,21 +486,9 @@ s_event_done(void *arg, bool cancelled)
     agt_link_t *link = NULL;
     memcpy(&link, ev + 1, sizeof(link));
     if (!cancelled && !link->closing) {
-        Herd__VmEvent e = HERD__VM_EVENT__INIT;
-        e.vm_id = ev->uuid;
-        e.name = ev->name;
-        e.event = ev->event;
-        e.detail = ev->detail;
-        e.state = ev->state;
-        e.reason = ev->reason;
-        e.timestamp_ms = ev->timestamp_ms;
-        e.vnc_port = ev->vnc_port;
-        Herd__Envelope env = HERD__ENVELOPE__INIT;
-        env.body_case = HERD__ENVELOPE__BODY_VM_EVENT;
-        env.vm_event = &e;
         CMN_INFO("domain %s (%s): event %d detail %d, state %d reason %d", ev->uuid,
                  ev->name, ev->event, ev->detail, ev->state, ev->reason);
-        s_send_notification(link, &env);
+        agt_conv_vm_event(ev, s_sink_notify, link);
     }
     free(ev);
 }
@@ -716,19 +511,10 @@ s_virt_event(agt_vm_event_t *ev, void *opaque)
 
 /* ---- engine requests -------------------------------------------------------- */
 
-typedef enum { REQ_VM_CREATE, REQ_VM_OP, REQ_DISK_CREATE, REQ_DISK_DELETE } agt_req_kind_t;
-
 typedef struct agt_req_job {
     struct agt_req_job *next;   /* in link->waiting */
     agt_link_t *link;
-    uint64_t req_id;
-    agt_req_kind_t kind;
-    char id[CMN_UUID_STRLEN + 1];
-    char *xml;
-    bool start;
-    agt_vm_op_t op;
-    unsigned timeout_s;
-    uint64_t size;
+    agt_req_t r;                /* the validated command */
     cmn_code_t code;
     char msg[1024];
     char *path;
@@ -744,14 +530,14 @@ typedef struct agt_req_job {
 static const char *
 s_req_name(const agt_req_job_t *j)
 {
-    switch (j->kind) {
-    case REQ_VM_CREATE:
+    switch (j->r.kind) {
+    case AGT_REQ_VM_CREATE:
         return "vm_create";
-    case REQ_VM_OP:
-        return agt_vm_op_name(j->op);
-    case REQ_DISK_CREATE:
+    case AGT_REQ_VM_OP:
+        return agt_vm_op_name(j->r.op);
+    case AGT_REQ_DISK_CREATE:
         return "disk_create";
-    case REQ_DISK_DELETE:
+    case AGT_REQ_DISK_DELETE:
         return "disk_delete";
     }
     return "?";
@@ -763,23 +549,23 @@ s_req_work(void *arg)
     agt_req_job_t *j = arg;
     agt_virt_t *v = j->link->virt;
     int rc = -1;
-    switch (j->kind) {
-    case REQ_VM_CREATE:
-        rc = agt_virt_vm_create(v, j->id, j->xml, j->start);
+    switch (j->r.kind) {
+    case AGT_REQ_VM_CREATE:
+        rc = agt_virt_vm_create(v, j->r.target, j->r.xml, j->r.start);
         break;
-    case REQ_VM_OP:
+    case AGT_REQ_VM_OP:
         /* The grace period of SHUTDOWN / REBOOT is waited on the loop, not
          * on this worker (see s_wait_tick). */
         if (j->phase == 0)
-            rc = agt_virt_vm_op_begin(v, j->id, j->op, &j->watch);
+            rc = agt_virt_vm_op_begin(v, j->r.target, j->r.op, &j->watch);
         else
             rc = agt_virt_vm_op_finish(v, &j->watch);
         break;
-    case REQ_DISK_CREATE:
-        rc = agt_virt_disk_create(v, j->id, j->size, &j->path, &j->out_size);
+    case AGT_REQ_DISK_CREATE:
+        rc = agt_virt_disk_create(v, j->r.target, j->r.size, &j->path, &j->out_size);
         break;
-    case REQ_DISK_DELETE:
-        rc = agt_virt_disk_delete(v, j->id);
+    case AGT_REQ_DISK_DELETE:
+        rc = agt_virt_disk_delete(v, j->r.target);
         break;
     }
     if (rc < 0) {
@@ -798,7 +584,7 @@ s_req_free(agt_req_job_t *j)
         event_free(j->timer);
     if (j->watch)
         agt_virt_watch_free(j->link->virt, &j->watch);
-    free(j->xml);
+    agt_req_clear(&j->r);
     free(j->path);
     free(j);
 }
@@ -830,7 +616,7 @@ s_wait_tick(evutil_socket_t fd, short what, void *arg)
     j->phase = 2;
     cmn_err_reset();
     if (agt_pool_submit(link->pool, s_req_work, s_req_done, j) < 0) {
-        s_reply(link, j->req_id, cmn_err_code(), cmn_err_msg(), NULL);
+        s_reply(link, j->r.id, cmn_err_code(), cmn_err_msg(), NULL);
         s_req_free(j);
     }
 }
@@ -843,7 +629,7 @@ s_req_done(void *arg, bool cancelled)
         agt_link_t *link = j->link;
         struct timeval tick = { .tv_sec = 0, .tv_usec = 100 * 1000 };
         j->phase = 1;
-        j->deadline_ms = cmn_mono_ms() + (uint64_t)j->timeout_s * 1000;
+        j->deadline_ms = cmn_mono_ms() + (uint64_t)j->r.timeout_s * 1000;
         j->timer = event_new(link->base, -1, EV_PERSIST, s_wait_tick, j);
         if (j->timer && event_add(j->timer, &tick) == 0) {
             j->next = link->waiting;
@@ -854,148 +640,21 @@ s_req_done(void *arg, bool cancelled)
         snprintf(j->msg, sizeof(j->msg), "cannot add a timer for the grace period");
     }
     if (!cancelled) {
-        CMN_INFO("%s %s: %s (%llu ms)", s_req_name(j), j->id, cmn_code_name(j->code),
+        CMN_INFO("%s %s: %s (%llu ms)", s_req_name(j), j->r.target, cmn_code_name(j->code),
                  (unsigned long long)(cmn_mono_ms() - j->started_ms));
-        if (j->kind == REQ_DISK_CREATE && j->code == CMN_OK) {
+        if (j->r.kind == AGT_REQ_DISK_CREATE && j->code == CMN_OK) {
             Herd__DiskCreated dc = HERD__DISK_CREATED__INIT;
             dc.path = j->path;
             dc.size_bytes = j->out_size;
             Herd__Envelope env = HERD__ENVELOPE__INIT;
             env.body_case = HERD__ENVELOPE__BODY_DISK_CREATED;
             env.disk_created = &dc;
-            s_reply(j->link, j->req_id, CMN_OK, "", &env);
+            s_reply(j->link, j->r.id, CMN_OK, "", &env);
         } else {
-            s_reply(j->link, j->req_id, j->code, j->msg, NULL);
+            s_reply(j->link, j->r.id, j->code, j->msg, NULL);
         }
     }
     s_req_free(j);
-}
-
-static int
-s_check_uuid(const char *field, const char *v)
-{
-    if (!v || !*v)
-        return CMN_ERR(CMN_ERR_INVALID, "%s: missing", field);
-    if (!cmn_uuid_valid(v))
-        return CMN_ERR(CMN_ERR_INVALID, "%s: '%.64s' is not a UUID", field, v);
-    return 0;
-}
-
-/* Validate a command and turn it into a job. NULL with CMN_ERR_INVALID
- * naming the field. */
-static agt_req_job_t *
-s_req_from_env(const Herd__Envelope *env)
-{
-    agt_req_job_t j = { .code = CMN_OK };
-    j.req_id = env->id;
-    const char *id = NULL;
-    switch (env->body_case) {
-    case HERD__ENVELOPE__BODY_VM_CREATE: {
-        const Herd__VmCreate *m = env->vm_create;
-        if (!m) {
-            CMN_ERR(CMN_ERR_INVALID, "vm_create: missing");
-            return NULL;
-        }
-        if (s_check_uuid("vm_create.vm_id", m->vm_id) < 0)
-            return NULL;
-        size_t xl = m->domain_xml ? strlen(m->domain_xml) : 0;
-        if (xl == 0) {
-            CMN_ERR(CMN_ERR_INVALID, "vm_create.domain_xml: missing");
-            return NULL;
-        }
-        if (xl > MAX_XML_BYTES) {
-            CMN_ERR(CMN_ERR_INVALID, "vm_create.domain_xml: %zu bytes is more "
-                    "than the limit %u", xl, MAX_XML_BYTES);
-            return NULL;
-        }
-        if (strncmp(m->domain_xml, "<domain", 7) != 0) {
-            CMN_ERR(CMN_ERR_INVALID, "vm_create.domain_xml: does not start with <domain");
-            return NULL;
-        }
-        if (!agt_virt_xml_uuid_matches(m->domain_xml, m->vm_id)) {
-            CMN_ERR(CMN_ERR_INVALID, "vm_create.domain_xml: its <uuid> is missing or "
-                    "differs from vm_id %s", m->vm_id);
-            return NULL;
-        }
-        j.kind = REQ_VM_CREATE;
-        j.start = m->start;
-        id = m->vm_id;
-        break;
-    }
-    case HERD__ENVELOPE__BODY_VM_OP: {
-        const Herd__VmOp *m = env->vm_op;
-        if (!m) {
-            CMN_ERR(CMN_ERR_INVALID, "vm_op: missing");
-            return NULL;
-        }
-        if (s_check_uuid("vm_op.vm_id", m->vm_id) < 0)
-            return NULL;
-        if ((int)m->op <= 0 || (int)m->op >= AGT_VM_OP__LAST) {
-            CMN_ERR(CMN_ERR_INVALID, "vm_op.op: %d is not an operation (1..%d)",
-                    (int)m->op, AGT_VM_OP__LAST - 1);
-            return NULL;
-        }
-        if (m->timeout_s > MAX_TIMEOUT_S) {
-            CMN_ERR(CMN_ERR_INVALID, "vm_op.timeout_s: %u is more than %u",
-                    m->timeout_s, MAX_TIMEOUT_S);
-            return NULL;
-        }
-        j.kind = REQ_VM_OP;
-        j.op = (agt_vm_op_t)m->op;
-        j.timeout_s = m->timeout_s;
-        id = m->vm_id;
-        break;
-    }
-    case HERD__ENVELOPE__BODY_DISK_CREATE: {
-        const Herd__DiskCreate *m = env->disk_create;
-        if (!m) {
-            CMN_ERR(CMN_ERR_INVALID, "disk_create: missing");
-            return NULL;
-        }
-        if (s_check_uuid("disk_create.disk_id", m->disk_id) < 0)
-            return NULL;
-        if (m->size_bytes == 0 || m->size_bytes > MAX_DISK_BYTES) {
-            CMN_ERR(CMN_ERR_INVALID, "disk_create.size_bytes: %llu is not in 1..%llu",
-                    (unsigned long long)m->size_bytes, (unsigned long long)MAX_DISK_BYTES);
-            return NULL;
-        }
-        j.kind = REQ_DISK_CREATE;
-        j.size = m->size_bytes;
-        id = m->disk_id;
-        break;
-    }
-    case HERD__ENVELOPE__BODY_DISK_DELETE: {
-        const Herd__DiskDelete *m = env->disk_delete;
-        if (!m) {
-            CMN_ERR(CMN_ERR_INVALID, "disk_delete: missing");
-            return NULL;
-        }
-        if (s_check_uuid("disk_delete.disk_id", m->disk_id) < 0)
-            return NULL;
-        j.kind = REQ_DISK_DELETE;
-        id = m->disk_id;
-        break;
-    }
-    default:
-        CMN_ERR(CMN_ERR_INTERNAL, "not a command");
-        return NULL;
-    }
-    agt_req_job_t *p = calloc(1, sizeof(*p));
-    if (!p) {
-        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    *p = j;
-    snprintf(p->id, sizeof(p->id), "%s", id);
-    for (char *c = p->id; *c; c++)
-        if (*c >= 'A' && *c <= 'F')
-            *c = (char)(*c - 'A' + 'a');
-    if (j.kind == REQ_VM_CREATE && !(p->xml = strdup(env->vm_create->domain_xml))) {
-        free(p);
-        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    return p;
 }
 
 static void
@@ -1015,15 +674,21 @@ s_handle_request(agt_link_t *link, const Herd__Envelope *env)
     case HERD__ENVELOPE__BODY_VM_OP:
     case HERD__ENVELOPE__BODY_DISK_CREATE:
     case HERD__ENVELOPE__BODY_DISK_DELETE: {
-        agt_req_job_t *j = s_req_from_env(env);
+        agt_req_job_t *j = calloc(1, sizeof(*j));
         if (!j) {
+            CMN_ERR(CMN_ERR_NOMEM, "out of memory");
             s_reply(link, env->id, cmn_err_code(), cmn_err_msg(), NULL);
+            return;
+        }
+        if (agt_conv_request(env, &j->r) < 0) {
+            s_reply(link, env->id, cmn_err_code(), cmn_err_msg(), NULL);
+            free(j);
             return;
         }
         j->link = link;
         j->started_ms = cmn_mono_ms();
-        CMN_INFO("request %llu: %s %s", (unsigned long long)j->req_id, s_req_name(j),
-                 j->id);
+        CMN_INFO("request %llu: %s %s", (unsigned long long)j->r.id, s_req_name(j),
+                 j->r.target);
         if (!link->virt || !link->pool) {
             CMN_ERR(CMN_ERR_UNAVAILABLE, "%s: libvirt is not available on this agent",
                     s_req_name(j));
@@ -1031,7 +696,7 @@ s_handle_request(agt_link_t *link, const Herd__Envelope *env)
             return;
         }
         s_reply(link, env->id, cmn_err_code(), cmn_err_msg(), NULL);
-        free(j->xml);
+        agt_req_clear(&j->r);
         free(j);
         return;
     }
