@@ -34,6 +34,12 @@ static const cmn_conf_key_t s_keys[] = {
     K_STR("api.listen", api_listen),
     K_INT("api.port", api_port, 0, 65535),
     K_INT("api.max_body_bytes", api_max_body, 1024, 256LL << 20),
+    { "api.tls", CMN_CONF_BOOL, offsetof(eng_conf_t, api_tls), 0, 0, false },
+    K_STR("api.pki_dir", api_pki_dir),
+    K_STR("api.server_names", api_server_names),
+    K_STR("auth.admin_password", admin_password),
+    K_STR("auth.admin_password_file", admin_password_file),
+    K_INT("auth.token_lifetime", token_lifetime_s, 1, 366LL * 86400),
     K_INT("vm.shutdown_timeout", vm_shutdown_timeout_s, 1, 86400),
     K_INT("vm.reboot_timeout", vm_reboot_timeout_s, 1, 86400),
     K_STR("vm.firmware", vm_firmware),
@@ -50,8 +56,11 @@ s_defaults(eng_conf_t *conf)
     conf->host_connecting_s = 6;
     conf->host_nonresponsive_s = 20;
     conf->request_timeout_s = 60;
-    conf->api_port = 8080;
+    conf->api_port = -1;        /* 8443 with TLS, 8080 without */
     conf->api_max_body = 1 << 20;
+    conf->api_tls = true;
+    /* oVirt's UserSessionTimeOutInterval: 30 minutes */
+    conf->token_lifetime_s = 1800;
     conf->vm_shutdown_timeout_s = 120;
     conf->vm_reboot_timeout_s = 60;
     conf->events_keep_days = 30;
@@ -61,6 +70,9 @@ s_defaults(eng_conf_t *conf)
         cmn_conf_set_str(&conf->log_file, "") < 0 ||
         cmn_conf_set_str(&conf->agents_listen, "tcp://0.0.0.0:54321") < 0 ||
         cmn_conf_set_str(&conf->api_listen, "127.0.0.1") < 0 ||
+        cmn_conf_set_str(&conf->api_server_names, "") < 0 ||
+        cmn_conf_set_str(&conf->admin_password, "") < 0 ||
+        cmn_conf_set_str(&conf->admin_password_file, "") < 0 ||
         cmn_conf_set_str(&conf->vm_firmware, "/usr/share/qemu/qboot.rom") < 0)
         return CMN_ERR(CMN_ERR_NOMEM, "out of memory setting config defaults");
     return 0;
@@ -96,6 +108,23 @@ s_check(eng_conf_t *conf, const char *source)
                        "greater than agents.connecting_after (%lld)", source,
                        (long long)conf->host_nonresponsive_s,
                        (long long)conf->host_connecting_s);
+    if (conf->api_port < 0)
+        conf->api_port = conf->api_tls ? 8443 : 8080;
+    if (conf->admin_password[0] && conf->admin_password_file[0])
+        return CMN_ERR(CMN_ERR_CONFIG, "%s: keys 'auth.admin_password' and "
+                       "'auth.admin_password_file': set one, not both",
+                       source);
+    if (conf->api_pki_dir == NULL || conf->api_pki_dir[0] == '\0') {
+        size_t n = strlen(conf->state_dir) + sizeof("/pki");
+        char *d = malloc(n);
+        if (d == NULL)
+            return CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        const char *sep =
+            conf->state_dir[strlen(conf->state_dir) - 1] == '/' ? "" : "/";
+        snprintf(d, n, "%s%spki", conf->state_dir, sep);
+        free(conf->api_pki_dir);
+        conf->api_pki_dir = d;
+    }
     if (conf->database == NULL || conf->database[0] == '\0') {
         size_t n = strlen(conf->state_dir) + sizeof("/engine.db");
         char *db = malloc(n);

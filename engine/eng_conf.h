@@ -18,8 +18,14 @@ typedef struct {
     int64_t host_nonresponsive_s; /* agents.nonresponsive_after: 20 */
     int64_t request_timeout_s;  /* agents.request_timeout: 60 */
     char *api_listen;           /* api.listen: 127.0.0.1 */
-    int64_t api_port;           /* api.port: 8080 */
+    int64_t api_port;           /* api.port: 8443 with TLS, else 8080 */
     int64_t api_max_body;       /* api.max_body_bytes: 1 MiB */
+    bool api_tls;               /* api.tls: true (HTTPS) */
+    char *api_pki_dir;          /* api.pki_dir: <state_dir>/pki if unset */
+    char *api_server_names;     /* api.server_names: extra SANs, "a,b" */
+    char *admin_password;       /* auth.admin_password: "" */
+    char *admin_password_file;  /* auth.admin_password_file: "" */
+    int64_t token_lifetime_s;   /* auth.token_lifetime: 1800 */
     int64_t vm_shutdown_timeout_s; /* vm.shutdown_timeout: 120 */
     int64_t vm_reboot_timeout_s;   /* vm.reboot_timeout: 60 */
     char *vm_firmware;          /* vm.firmware: /usr/share/qemu/qboot.rom */

@@ -55,8 +55,14 @@ assert_defaults(const eng_conf_t *c)
     assert_int_equal(c->host_nonresponsive_s, 20);
     assert_int_equal(c->request_timeout_s, 60);
     assert_string_equal(c->api_listen, "127.0.0.1");
-    assert_int_equal(c->api_port, 8080);
+    assert_int_equal(c->api_port, 8443);
     assert_int_equal(c->api_max_body, 1 << 20);
+    assert_true(c->api_tls);
+    assert_string_equal(c->api_pki_dir, "/var/lib/herd-engine/pki");
+    assert_string_equal(c->api_server_names, "");
+    assert_string_equal(c->admin_password, "");
+    assert_string_equal(c->admin_password_file, "");
+    assert_int_equal(c->token_lifetime_s, 1800);
     assert_int_equal(c->vm_shutdown_timeout_s, 120);
     assert_int_equal(c->vm_reboot_timeout_s, 60);
     assert_string_equal(c->vm_firmware, "/usr/share/qemu/qboot.rom");
@@ -116,6 +122,12 @@ test_every_key(void **state)
         "  listen: 0.0.0.0\n"
         "  port: 0\n"
         "  max_body_bytes: 2048\n"
+        "  tls: false\n"
+        "  pki_dir: /srv/pki\n"
+        "  server_names: \"engine.lab,10.0.0.1\"\n"
+        "auth:\n"
+        "  admin_password_file: /etc/herd/admin.pw\n"
+        "  token_lifetime: 2\n"
         "vm:\n"
         "  shutdown_timeout: 7\n"
         "  reboot_timeout: 8\n"
@@ -137,11 +149,42 @@ test_every_key(void **state)
     assert_string_equal(c.api_listen, "0.0.0.0");
     assert_int_equal(c.api_port, 0);
     assert_int_equal(c.api_max_body, 2048);
+    assert_false(c.api_tls);
+    assert_string_equal(c.api_pki_dir, "/srv/pki");
+    assert_string_equal(c.api_server_names, "engine.lab,10.0.0.1");
+    assert_string_equal(c.admin_password, "");
+    assert_string_equal(c.admin_password_file, "/etc/herd/admin.pw");
+    assert_int_equal(c.token_lifetime_s, 2);
     assert_int_equal(c.vm_shutdown_timeout_s, 7);
     assert_int_equal(c.vm_reboot_timeout_s, 8);
     assert_string_equal(c.vm_firmware, "");
     assert_int_equal(c.events_keep_days, 0);
     eng_conf_clear(&c);
+}
+
+static void
+test_port_follows_tls(void **state)
+{
+    (void)state;
+    eng_conf_t c;
+    assert_int_equal(load(&c, "api:\n  tls: false\n"), 0);
+    assert_int_equal(c.api_port, 8080);
+    eng_conf_clear(&c);
+    assert_int_equal(load(&c, "api:\n  tls: true\n"), 0);
+    assert_int_equal(c.api_port, 8443);
+    eng_conf_clear(&c);
+    assert_int_equal(load(&c, "api:\n  tls: false\n  port: 9000\n"), 0);
+    assert_int_equal(c.api_port, 9000);
+    eng_conf_clear(&c);
+    assert_int_equal(load(&c, "state_dir: /tmp/z/\n"), 0);
+    assert_string_equal(c.api_pki_dir, "/tmp/z/pki");
+    eng_conf_clear(&c);
+    assert_load_fails("auth:\n  admin_password: a\n"
+                      "  admin_password_file: /b\n", "auth.admin_password",
+                      "not both", NULL);
+    assert_load_fails("auth:\n  token_lifetime: 0\n", "auth.token_lifetime",
+                      NULL);
+    assert_load_fails("api:\n  tls: maybe\n", "api.tls", NULL);
 }
 
 static void
@@ -241,6 +284,7 @@ main(void)
         cmocka_unit_test(test_shipped_file_is_the_defaults),
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_database_follows_state_dir),
+        cmocka_unit_test(test_port_follows_tls),
         cmocka_unit_test(test_bad_yaml_names_file_and_line),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_out_of_range),
