@@ -362,6 +362,13 @@ static const migration_t s_migrations[] = {
         "CREATE INDEX tokens_expires ON tokens(expires_ms);",
         NULL,
     },
+    {
+        /* Who created a VM (a users.id; NULL for external VMs and VMs
+         * made before users existed): the REST API's `Filter: true`. */
+        "ALTER TABLE vms ADD COLUMN owner_id TEXT;"
+        "CREATE INDEX vms_owner ON vms(owner_id);",
+        NULL,
+    },
 };
 
 #define SCHEMA_VERSION \

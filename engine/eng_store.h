@@ -301,4 +301,24 @@ int64_t eng_store_token_delete_user(eng_store_t *s, const char *user_id);
 /* Delete tokens with expires_ms <= now_ms; returns how many or -1. */
 int64_t eng_store_token_prune(eng_store_t *s, int64_t now_ms);
 
+/* ---- additions for the REST API (eng_store_rest.c) */
+
+/* Update name and description of a data center (by id). */
+int eng_store_dc_update(eng_store_t *s, const eng_dc_t *dc);
+/* Delete a data center; CMN_ERR_STATE naming how many clusters it still
+ * holds. */
+int eng_store_dc_delete(eng_store_t *s, const char *id);
+/* Update every column of a cluster but id and created_ms. */
+int eng_store_cluster_update(eng_store_t *s, const eng_cluster_t *c);
+/* Delete a cluster; CMN_ERR_STATE naming how many hosts and VMs it still
+ * holds. */
+int eng_store_cluster_delete(eng_store_t *s, const char *id);
+/* Record who created a VM (user_id "" clears it). */
+int eng_store_vm_set_owner(eng_store_t *s, const char *vm_id,
+                           const char *user_id);
+/* Ids of the VMs owned by `user_id`: a malloc'd array of ENG_ID_LEN
+ * strings (caller frees) and its length. */
+int eng_store_vm_owned(eng_store_t *s, const char *user_id,
+                       char (**ids)[ENG_ID_LEN], size_t *n);
+
 #endif /* ENG_STORE_H */
