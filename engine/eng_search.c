@@ -170,6 +170,17 @@ parse_term(scan_t *sc, eng_search_term_t *t)
     return t->value == NULL ? -1 : 0;
 }
 
+/* True if the word of length n at sc->pos is used as a keyword: not
+ * followed by an operator (so "page=2" is still a term on field page). */
+static bool
+keyword_here(const scan_t *sc, size_t n)
+{
+    size_t i = sc->pos + n;
+    while (i < sc->len && isspace((unsigned char)sc->text[i]))
+        i++;
+    return i >= sc->len || (sc->text[i] != '=' && sc->text[i] != '!');
+}
+
 static int
 parse_sortby(scan_t *sc, eng_search_t *s)
 {
@@ -184,21 +195,68 @@ parse_sortby(scan_t *sc, eng_search_t *s)
     if (s->sortby == NULL)
         return CMN_ERR(CMN_ERR_NOMEM, "search: out of memory");
     skip_blanks(sc);
-    if (sc->pos >= sc->len)
-        return 0;
-    at = sc->pos;
     n = peek_word(sc, word, sizeof(word));
-    if (n > 0 && strcmp(word, "asc") == 0)
+    if (n > 0 && strcmp(word, "asc") == 0) {
         s->desc = false;
-    else if (n > 0 && strcmp(word, "desc") == 0)
+        sc->pos += n;
+    } else if (n > 0 && strcmp(word, "desc") == 0) {
         s->desc = true;
-    else
-        return bad_token(sc, at, "'asc', 'desc' or the end after sortby "
-                         "field");
-    sc->pos += n;
+        sc->pos += n;
+    }
     skip_blanks(sc);
+    return 0;
+}
+
+static int
+parse_page(scan_t *sc, eng_search_t *s)
+{
+    skip_blanks(sc);
+    size_t at = sc->pos;
+    long long v = 0;
+    size_t digits = 0;
+    while (sc->pos < sc->len && isdigit((unsigned char)sc->text[sc->pos])) {
+        if (v < 1000000000)
+            v = v * 10 + (sc->text[sc->pos] - '0');
+        digits++;
+        sc->pos++;
+    }
+    if (digits == 0 || (sc->pos < sc->len &&
+                        !isspace((unsigned char)sc->text[sc->pos]))) {
+        sc->pos = at;
+        return bad_token(sc, at, "a page number after 'page'");
+    }
+    if (v < 1 || v >= 1000000000)
+        return CMN_ERR(CMN_ERR_INVALID, "search: position %zu: page must be "
+                       "1 .. 999999999", at + 1);
+    s->page = (int)v;
+    skip_blanks(sc);
+    return 0;
+}
+
+/* What may follow the terms: [sortby FIELD [asc|desc]] [page N], then
+ * nothing. `word` (n bytes) is the keyword at sc->pos. */
+static int
+parse_tail(scan_t *sc, eng_search_t *s, const char *word, size_t n)
+{
+    if (strcmp(word, "sortby") == 0) {
+        sc->pos += n;
+        if (parse_sortby(sc, s) < 0)
+            return -1;
+        char next[FIELD_MAX];
+        size_t at = sc->pos;
+        n = peek_word(sc, next, sizeof(next));
+        if (sc->pos >= sc->len)
+            return 0;
+        if (n == 0 || strcmp(next, "page") != 0)
+            return bad_token(sc, at, "'asc', 'desc', 'page' or the end after "
+                             "the sortby field");
+        word = next;
+    }
+    sc->pos += n;                   /* "page" */
+    if (parse_page(sc, s) < 0)
+        return -1;
     if (sc->pos < sc->len)
-        return bad_token(sc, sc->pos, "the end after 'sortby'");
+        return bad_token(sc, sc->pos, "the end after the page number");
     return 0;
 }
 
@@ -229,9 +287,10 @@ eng_search_parse(const char *text)
         char word[FIELD_MAX];
         size_t at = sc.pos;
         size_t n = peek_word(&sc, word, sizeof(word));
-        if (n > 0 && strcmp(word, "sortby") == 0 && !need_term) {
-            sc.pos += n;
-            if (parse_sortby(&sc, s) < 0)
+        if (n > 0 && !need_term && (strcmp(word, "sortby") == 0 ||
+                                    strcmp(word, "page") == 0) &&
+            keyword_here(&sc, n)) {
+            if (parse_tail(&sc, s, word, n) < 0)
                 goto fail;
             break;
         }
@@ -242,7 +301,8 @@ eng_search_parse(const char *text)
                 goto fail;
             }
             if (n == 0 || strcmp(word, "and") != 0) {
-                bad_token(&sc, at, "'and' or 'sortby' between terms");
+                bad_token(&sc, at, "'and', 'sortby' or 'page' after a "
+                          "term");
                 goto fail;
             }
             sc.pos += n;

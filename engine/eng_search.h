@@ -6,7 +6,8 @@
  * Terms are FIELD=VALUE or FIELD!=VALUE joined by `and` (any case); values
  * may be quoted ("..." or '...', backslash escapes the quote); `*` is a
  * wildcard anywhere in a value; matching is case-insensitive, as in oVirt.
- * An optional `sortby FIELD [asc|desc]` ends the expression. The parser
+ * An optional `sortby FIELD [asc|desc]` and then an optional `page N` end
+ * the expression (as keywords; "page=2" is still a term). The parser
  * knows no field names: the caller checks them with eng_search_check_fields
  * and serves values through a getter, so one parser serves VMs, hosts and
  * events alike. */
@@ -35,6 +36,9 @@ typedef struct {
     eng_search_term_t *terms;   /* all must hold (and) */
     char *sortby;               /* lower case field, NULL if none */
     bool desc;
+    int page;                   /* "page N": 1-based, 0 if not given; with
+                                   ?max=M the caller shows items
+                                   (N-1)*M .. N*M-1 of the sorted matches */
 } eng_search_t;
 
 /* Value of `field` on `obj`, or NULL when the object has no such field (it

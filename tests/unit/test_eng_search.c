@@ -114,6 +114,22 @@ test_parse_empty_and_sortby(void **state)
     eng_search_destroy(&s);
     s = parse_ok("status=up sortby name asc  ");
     assert_false(s->desc);
+    assert_int_equal(s->page, 0);
+    eng_search_destroy(&s);
+    s = parse_ok("status=up sortby name desc page 3");
+    assert_true(s->desc);
+    assert_int_equal(s->page, 3);
+    eng_search_destroy(&s);
+    s = parse_ok("name=a* PAGE 2 ");
+    assert_null(s->sortby);
+    assert_int_equal(s->page, 2);
+    eng_search_destroy(&s);
+    /* not keywords when used as fields */
+    s = parse_ok("page=2 and sortby = x");
+    assert_int_equal(s->nterms, 2);
+    assert_string_equal(s->terms[0].field, "page");
+    assert_string_equal(s->terms[1].field, "sortby");
+    assert_int_equal(s->page, 0);
     eng_search_destroy(&s);
 }
 
@@ -123,16 +139,25 @@ test_parse_errors(void **state)
     (void)state;
     parse_bad("name", "position 5: expected '=' or '!=' after field name at end");
     parse_bad("name=", "position 6: expected a value at end");
-    parse_bad("name=a status=up", "position 8: expected 'and' or 'sortby' "
-              "between terms, found 'status=up'");
+    parse_bad("name=a status=up", "position 8: expected 'and', 'sortby' or "
+              "'page' after a term, found 'status=up'");
     parse_bad("name=a and", "expected a term after 'and'");
     parse_bad("name=a or status=up", "position 8: 'or' is not supported");
     parse_bad("=x", "position 1: expected a field name, found '=x'");
     parse_bad("name<3", "position 5: expected '=' or '!='");
     parse_bad("name=\"abc", "position 6: quoted value is not closed");
     parse_bad("sortby", "expected a field name after 'sortby'");
-    parse_bad("sortby name up", "position 13: expected 'asc', 'desc'");
-    parse_bad("sortby name desc x", "position 18: expected the end");
+    parse_bad("sortby name up", "position 13: expected 'asc', 'desc', 'page'");
+    parse_bad("sortby name desc x", "position 18: expected 'asc', 'desc', "
+              "'page' or the end");
+    parse_bad("sortby name page", "position 17: expected a page number after "
+              "'page' at end");
+    parse_bad("page x", "position 6: expected a page number after 'page', "
+              "found 'x'");
+    parse_bad("page 2x", "position 6: expected a page number");
+    parse_bad("page 0", "page must be 1 .. 999999999");
+    parse_bad("page 99999999999", "page must be");
+    parse_bad("page 2 name=a", "position 8: expected the end after the page");
     parse_bad("name=a\"b", "position 7");
     parse_bad("name==a", "position 6");
     parse_bad("and name=a", "position 1");
