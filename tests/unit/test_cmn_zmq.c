@@ -141,7 +141,7 @@ teardown(void **state)
 static void
 send_when_connected(fx_t *fx, const char *msg)
 {
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 1000; i++) {
         cmn_err_reset();
         if (cmn_zsock_send(fx->dealer, NULL, 0, msg, strlen(msg)) == 0)
             return;
@@ -238,7 +238,7 @@ test_oversized_dropped_socket_survives(void **state)
                                               "rogue", &loose, NULL, &other);
     assert_non_null(rogue);
     int sent = -1;
-    for (int i = 0; i < 200 && sent < 0; i++) {
+    for (int i = 0; i < 1000 && sent < 0; i++) {
         cmn_err_reset();
         sent = cmn_zsock_send(rogue, NULL, 0, buf, big);
         if (sent < 0)
