@@ -6,7 +6,13 @@
  *   /etc/herd/agent.yaml:7: key 'stats_interval': 0 is below the minimum 1
  *   /etc/herd/agent.yaml:3: unknown key 'engin' (known: engine, ...)
  *
- * load_file() and load_data() share one parser, so tests need no files. */
+ * load_file() and load_data() share one parser, so tests need no files.
+ *
+ * Also refused, with source:line: duplicate keys (also "api.port: 1" next
+ * to "api: {port: 2}"), a null value for a string (write "" for empty),
+ * more than one document, a top level that is not a mapping, flow nesting
+ * deeper than 64 and more than 256 anchors/aliases (libyaml is quadratic in
+ * both). A key may be written nested or dotted ("api.port: 1"). */
 #ifndef CMN_CONF_H
 #define CMN_CONF_H
 

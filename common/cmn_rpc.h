@@ -16,7 +16,8 @@ struct event_base;
 
 #define CMN_RPC_VERSION HERD__PROTOCOL__PROTOCOL_VERSION
 
-/* Decode one frame. Checks the size against max_bytes *before* unpacking,
+/* Decode one frame (max_bytes 0 means 4 MiB). Checks the size against
+ * max_bytes *before* unpacking,
  * then the version (CMN_ERR_VERSION), that id != 0, that a body is set or
  * result is present, and that result.code is a known code. Returns NULL with
  * the error recorded (CMN_ERR_TOO_BIG / CMN_ERR_PROTOCOL / CMN_ERR_VERSION).
@@ -55,8 +56,13 @@ void cmn_rpc_destroy(cmn_rpc_t **p);
 uint64_t cmn_rpc_next_id(cmn_rpc_t *rpc);
 
 /* Register a callback for the reply to request `id`, firing with
- * CMN_ERR_TIMEOUT after timeout_ms. `key` (may be NULL) groups requests, so
- * that cmn_rpc_fail_key() can fail all requests sent to one peer. */
+ * CMN_ERR_TIMEOUT after timeout_ms. `key` (may be NULL, copied) groups
+ * requests, so that cmn_rpc_fail_key() can fail all requests sent to one
+ * peer. -1 with CMN_ERR_EXISTS if `id` is already pending, or
+ * CMN_ERR_UNAVAILABLE while the table is being destroyed.
+ *
+ * Callbacks run with their entry already removed, so they may call any
+ * cmn_rpc_* function on the same table, including cmn_rpc_destroy(). */
 int cmn_rpc_expect(cmn_rpc_t *rpc, uint64_t id, const char *key,
                    unsigned timeout_ms, cmn_rpc_reply_cb cb, void *opaque);
 
