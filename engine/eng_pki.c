@@ -127,6 +127,30 @@ add_name(eng_pki_t *p, const char *name)
     return 0;
 }
 
+/* Names separated by commas or blanks. */
+static int
+add_name_list(eng_pki_t *p, const char *list)
+{
+    const char *s = list ? list : "";
+    while (*s != '\0') {
+        while (*s == ',' || *s == ' ' || *s == '\t')
+            s++;
+        size_t n = strcspn(s, ", \t");
+        if (n == 0)
+            break;
+        char name[256];
+        if (n >= sizeof(name))
+            return CMN_ERR(CMN_ERR_CONFIG, "pki: certificate name '%.40s...' "
+                           "is too long", s);
+        memcpy(name, s, n);
+        name[n] = '\0';
+        if (add_name(p, name) < 0)
+            return -1;
+        s += n;
+    }
+    return 0;
+}
+
 /* "DNS:localhost,IP:127.0.0.1,..." for the subjectAltName extension. The
  * names were checked by add_name, so no ',' can sneak in. */
 static char *
@@ -563,6 +587,8 @@ eng_pki_open(const eng_pki_opts_t *o)
     for (size_t i = 0; o->names != NULL && o->names[i] != NULL; i++)
         if (add_name(p, o->names[i]) < 0)
             goto fail;
+    if (add_name_list(p, o->names_list) < 0)
+        goto fail;
     if (cmn_mkdir_p(o->dir, 0755) < 0 || load_or_create(p) < 0)
         goto fail;
 

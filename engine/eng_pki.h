@@ -42,6 +42,9 @@ typedef struct {
      * and 127.0.0.1 are always included; the any-addresses 0.0.0.0, ::
      * and * are skipped, so api.listen can be passed as it is. */
     const char *const *names;
+    /* More names as one string separated by commas or blanks, as a config
+     * value gives them ("engine.lab, 192.0.2.7"); NULL or "" for none. */
+    const char *names_list;
     int ca_days;                /* 0: ENG_PKI_CA_DAYS */
     int server_days;            /* 0: ENG_PKI_SERVER_DAYS */
     int renew_days;             /* 0: ENG_PKI_RENEW_DAYS */

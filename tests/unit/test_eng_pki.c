@@ -122,7 +122,12 @@ test_first_start(void **state)
     fx_t *fx = *state;
     static const char *const names[] = { "engine.example.com", "192.0.2.7",
                                          "::1", NULL };
-    eng_pki_t *p = open_ok(fx->pki, names, 0);
+    eng_pki_opts_t o = { .dir = fx->pki, .names = names,
+                         .names_list = " list.example,198.51.100.1  x.lab" };
+    cmn_err_reset();
+    eng_pki_t *p = eng_pki_open(&o);
+    if (p == NULL)
+        fail_msg("eng_pki_open: %s", cmn_err_msg());
     assert_int_equal(mode_of(fx->pki, "ca.key"), 0600);
     assert_int_equal(mode_of(fx->pki, "server.key"), 0600);
     assert_int_equal(mode_of(fx->pki, "ca.pem"), 0644);
@@ -137,6 +142,9 @@ test_first_start(void **state)
     assert_int_equal(verify(ca, srv, NULL, "127.0.0.1"), 1);
     assert_int_equal(verify(ca, srv, NULL, "192.0.2.7"), 1);
     assert_int_equal(verify(ca, srv, NULL, "::1"), 1);
+    assert_int_equal(verify(ca, srv, "list.example", NULL), 1);
+    assert_int_equal(verify(ca, srv, "x.lab", NULL), 1);
+    assert_int_equal(verify(ca, srv, NULL, "198.51.100.1"), 1);
     assert_int_equal(verify(ca, srv, "other.example.com", NULL), 0);
     assert_int_equal(verify(ca, srv, NULL, "192.0.2.8"), 0);
     assert_int_equal(X509_check_host(srv, "engine.example.com", 0, 0, NULL), 1);
