@@ -74,6 +74,15 @@ s_free(cmn_zsock_t *s)
     free(s);
 }
 
+/* A peer can send junk at line rate: warn on the 1st, 2nd, 4th, 8th, ...
+ * dropped message, debug for the rest. */
+static bool
+s_warn_drop(cmn_zsock_t *s)
+{
+    uint64_t n = s->stats.dropped_frames;
+    return (n & (n - 1)) == 0;
+}
+
 /* Receive one whole message (every frame) without blocking. Returns 1 if a
  * message was handled (delivered or dropped), 0 if none was waiting, -1 on
  * a socket error. */
@@ -110,16 +119,22 @@ s_recv_one(cmn_zsock_t *s)
     int want = s->type == ZMQ_ROUTER ? 2 : 1;
     if (total != want) {
         s->stats.dropped_frames++;
-        CMN_WARN("%s: dropped a message of %d frames (expected %d)",
-                 s->endpoint, total, want);
+        if (s_warn_drop(s))
+            CMN_WARN("%s: dropped a message of %d frames (expected %d; %llu so far)",
+                     s->endpoint, total, want,
+                     (unsigned long long)s->stats.dropped_frames);
+        else
+            CMN_DEBUG("%s: dropped a message of %d frames", s->endpoint, total);
         goto out;
     }
     zmq_msg_t *payload = &part[want - 1];
     size_t len = zmq_msg_size(payload);
     if (len > s->max_msg) {
         s->stats.dropped_frames++;
-        CMN_WARN("%s: dropped a message of %zu bytes (limit %zu)",
-                 s->endpoint, len, s->max_msg);
+        if (s_warn_drop(s))
+            CMN_WARN("%s: dropped a message of %zu bytes (limit %zu; %llu so far)",
+                     s->endpoint, len, s->max_msg,
+                     (unsigned long long)s->stats.dropped_frames);
         goto out;
     }
     s->stats.received++;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <zmq.h>
 
 #include "cmn_err.h"
 #include "cmn_zmq.h"
@@ -260,6 +261,70 @@ test_oversized_dropped_socket_survives(void **state)
     assert_string_equal(fx->r_peer, "host-0001");
 }
 
+/* A peer that sends multipart messages: ROUTER sees 3 frames, drops and
+ * counts them, and keeps delivering well-formed messages. */
+static void
+test_wrong_frame_count_dropped(void **state)
+{
+    fx_t *fx = *state;
+    void *raw = zmq_socket(cmn_zmq_context(), ZMQ_DEALER);
+    assert_non_null(raw);
+    int zero = 0;
+    zmq_setsockopt(raw, ZMQ_LINGER, &zero, sizeof(zero));
+    zmq_setsockopt(raw, ZMQ_ROUTING_ID, "raw", 3);
+    assert_int_equal(zmq_connect(raw, cmn_zsock_endpoint(fx->router)), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(zmq_send(raw, "a", 1, ZMQ_SNDMORE), 1);
+        assert_int_equal(zmq_send(raw, "b", 1, 0), 1);
+    }
+    assert_int_equal(zmq_send(raw, "msg 0", 5, 0), 5);
+    fx->stop_at_r = 1;
+    run_loop(fx, 5000);
+    assert_int_equal(fx->r_count, 1);
+    assert_string_equal(fx->r_last, "msg 0");
+    assert_string_equal(fx->r_peer, "raw");
+    cmn_zsock_stats_t st;
+    cmn_zsock_get_stats(fx->router, &st);
+    assert_int_equal(st.dropped_frames, 3);
+    assert_int_equal(st.received, 1);
+
+    /* And a DEALER given a 2-frame message by the raw side of a ROUTER. */
+    zmq_close(raw);
+    raw = zmq_socket(cmn_zmq_context(), ZMQ_ROUTER);
+    zmq_setsockopt(raw, ZMQ_LINGER, &zero, sizeof(zero));
+    assert_int_equal(zmq_bind(raw, "tcp://127.0.0.1:*"), 0);
+    char ep[256];
+    size_t sz = sizeof(ep);
+    zmq_getsockopt(raw, ZMQ_LAST_ENDPOINT, ep, &sz);
+    cmn_zsock_t *d = cmn_zsock_new_dealer(fx->base, ep, "d2", NULL, on_dealer, fx);
+    assert_non_null(d);
+    int sent = -1;
+    for (int i = 0; i < 1000 && sent < 0; i++) {
+        sent = cmn_zsock_send(d, NULL, 0, "hi", 2);
+        if (sent < 0)
+            run_loop(fx, 10);
+    }
+    assert_int_equal(sent, 0);
+    char idbuf[16];
+    int idlen = zmq_recv(raw, idbuf, sizeof(idbuf), 0);
+    assert_int_equal(idlen, 2);
+    char body[16];
+    assert_int_equal(zmq_recv(raw, body, sizeof(body), 0), 2);
+    zmq_send(raw, idbuf, (size_t)idlen, ZMQ_SNDMORE);
+    zmq_send(raw, "x", 1, ZMQ_SNDMORE);
+    zmq_send(raw, "y", 1, 0);
+    zmq_send(raw, idbuf, (size_t)idlen, ZMQ_SNDMORE);
+    zmq_send(raw, "ok", 2, 0);
+    fx->stop_at_d = 1;
+    run_loop(fx, 5000);
+    assert_int_equal(fx->d_count, 1);
+    assert_string_equal(fx->d_last, "ok");
+    cmn_zsock_get_stats(d, &st);
+    assert_int_equal(st.dropped_frames, 1);
+    cmn_zsock_destroy(&d);
+    zmq_close(raw);
+}
+
 static void
 test_send_to_unknown_peer_unavailable(void **state)
 {
@@ -326,6 +391,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_burst_echo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oversized_dropped_socket_survives, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_frame_count_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_send_to_unknown_peer_unavailable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_destroy_inside_callback, setup, teardown),
