@@ -80,12 +80,15 @@ result "(b) raw: $("$B/bench/virt_create" "$LIBVIRT_URI" "$W/raw.qcow2" --count 
 
 # ---- (c) agent cost with many guests ----------------------------------------
 log "(c) $GUESTS guests, stats every 1 s"
+pids=()
 for i in $(seq "$GUESTS"); do
     herdctl vm create "g$i" --memory 64M --cpus 1 --disk 1G --nic --start >/dev/null 2>&1 &
-    # A few at a time: creation is not what is measured here.
-    [ $((i % 4)) = 0 ] && wait
+    pids+=($!)
+    # A few at a time: creation is not what is measured here. (Wait for
+    # these pids only: a bare `wait` would wait for the daemons too.)
+    if [ $((i % 4)) = 0 ]; then wait "${pids[@]}"; pids=(); fi
 done
-wait
+[ ${#pids[@]} -gt 0 ] && wait "${pids[@]}"
 for i in $(seq "$GUESTS"); do
     wait_vm_status "g$i" up 60
 done

@@ -238,6 +238,13 @@ mount --bind "$d/cache" /var/cache/libvirt
 mount --bind "$d/etc" /etc/libvirt
 set +e
 stop() {
+    # Guests first: libvirtd leaves them running when it exits, and they
+    # would outlive the test.
+    for f in /run/libvirt/qemu/*.pid; do
+        [ -s "\$f" ] || continue
+        q=\$(cat "\$f")
+        grep -q qemu "/proc/\$q/cmdline" 2>/dev/null && kill -KILL "\$q"
+    done
     for f in /run/libvirt/libvirtd.pid /run/libvirt/virtlogd.pid; do
         [ -s "\$f" ] && kill -TERM "\$(cat "\$f")" 2>/dev/null
     done
@@ -287,7 +294,13 @@ libvirt_stop() {
         kill -0 "$T_LIBVIRT_PID" 2>/dev/null || break
         sleep 0.1
     done
-    # Leftover QEMUs were reparented to tini (subreaper): kill by pid.
+    # Leftover QEMUs were reparented to tini (subreaper), or to init if tini
+    # is gone already: kill them by pid (pidfiles, then tini's children).
+    for p in "$LIBVIRT_DIR"/run/qemu/*.pid; do
+        [ -s "$p" ] || continue
+        i=$(cat "$p")
+        grep -q qemu "/proc/$i/cmdline" 2>/dev/null && kill -KILL "$i"
+    done
     for p in $(ps -o pid= --ppid "$T_LIBVIRT_PID" 2>/dev/null); do
         kill -KILL "$p" 2>/dev/null
     done
