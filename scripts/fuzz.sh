@@ -60,9 +60,11 @@ component_src() {
 build_one() {
     local name=$1 src="tests/fuzz/$1.c" pkgs=$PKG_COMMON extra=""
     case $name in
-        fuzz_eng_*) extra=$(component_src engine eng); pkgs="$pkgs sqlite3 jansson" ;;
+        fuzz_eng_*) extra=$(component_src engine eng)
+                    pkgs="$pkgs sqlite3 jansson libevent_openssl openssl" ;;
         fuzz_agt_*) extra=$(component_src agent agt); pkgs="$pkgs libvirt" ;;
-        fuzz_ctl_*) extra=$(component_src ctl ctl); pkgs="$pkgs jansson" ;;
+        fuzz_ctl_*) extra=$(component_src ctl ctl)
+                    pkgs="$pkgs jansson libevent_openssl openssl" ;;
         fuzz_cmn_*) ;;
         *) echo "fuzz: $name: name must start with fuzz_cmn_/eng_/agt_/ctl_" >&2
            return 1 ;;
