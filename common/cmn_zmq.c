@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <zmq.h>
@@ -29,7 +30,20 @@ struct cmn_zsock {
     cmn_zsock_stats_t stats;
     int busy;                   /* > 0 while draining (callbacks may run) */
     bool dead;                  /* destroyed from inside a callback */
+    const char *peer_key;       /* CURVE sender key during a callback */
+    char peer_key_buf[CMN_ZMQ_KEY_LEN + 1];
+    /* CURVE ROUTER with curve_auth: the ZAP handler (a REP socket on
+     * inproc://zeromq.zap.01) that libzmq asks about every handshake. */
+    void *zap;
+    struct event *zap_ev;
+    cmn_zsock_auth_cb auth;
+    void *auth_opaque;
 };
+
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define S_ZAP_DOMAIN "herd"
+
+static bool s_zap_taken;        /* one authenticating ROUTER per process */
 
 static pthread_mutex_t s_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static void *s_ctx;
@@ -62,6 +76,17 @@ cmn_zmq_shutdown(void)
 static void
 s_free(cmn_zsock_t *s)
 {
+    if (s->zap_ev) {
+        event_free(s->zap_ev);
+        s->zap_ev = NULL;
+    }
+    if (s->zap) {
+        zmq_close(s->zap);
+        s->zap = NULL;
+        pthread_mutex_lock(&s_ctx_lock);
+        s_zap_taken = false;
+        pthread_mutex_unlock(&s_ctx_lock);
+    }
     if (s->ev) {
         event_free(s->ev);
         s->ev = NULL;
@@ -144,8 +169,15 @@ s_recv_one(cmn_zsock_t *s)
         if (want == 2) {
             peer = zmq_msg_data(&part[0]);
             peer_len = zmq_msg_size(&part[0]);
+            /* Set by the ZAP handler (or libzmq) for CURVE connections. */
+            const char *uid = zmq_msg_gets(payload, "User-Id");
+            if (uid && strlen(uid) == CMN_ZMQ_KEY_LEN) {
+                memcpy(s->peer_key_buf, uid, CMN_ZMQ_KEY_LEN + 1);
+                s->peer_key = s->peer_key_buf;
+            }
         }
         s->cb(s, peer, peer_len, zmq_msg_data(payload), len, s->opaque);
+        s->peer_key = NULL;
     }
 out:
     for (int i = 0; i < nparts; i++)
@@ -213,6 +245,212 @@ s_setopt_int(cmn_zsock_t *s, int opt, int val, const char *name)
 }
 
 #define S_SETOPT(s, opt, val) s_setopt_int((s), (opt), (val), #opt)
+#define S_SETOPT_STR(s, opt, val) s_setopt_str((s), (opt), (val), #opt)
+
+/* ---- CURVE ------------------------------------------------------------ */
+
+static int
+s_key_check(const char *key, const char *what)
+{
+    uint8_t bin[32];
+    if (!key || strlen(key) != CMN_ZMQ_KEY_LEN || !zmq_z85_decode(bin, key))
+        return CMN_ERR(CMN_ERR_INVALID, "%s is not a %d-character Z85 CURVE key",
+                       what, CMN_ZMQ_KEY_LEN);
+    return 0;
+}
+
+static int
+s_setopt_str(cmn_zsock_t *s, int opt, const char *val, const char *name)
+{
+    if (zmq_setsockopt(s->zs, opt, val, strlen(val)) < 0)
+        return CMN_ERR(CMN_ERR_INVALID, "cannot set %s: %s", name, zmq_strerror(errno));
+    return 0;
+}
+
+/* Answer one ZAP request (RFC 27): frames version, request id, domain,
+ * address, routing id, mechanism, credentials. A REP socket must answer
+ * every request, so malformed ones get a 400. */
+static void
+s_zap_handle(cmn_zsock_t *s)
+{
+    enum { MAXF = 8 };
+    zmq_msg_t f[MAXF];
+    int n = 0, more = 1;
+    while (more) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        if (zmq_msg_recv(&m, s->zap, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&m);
+            if (n == 0)
+                return;
+            break;
+        }
+        more = zmq_msg_more(&m);
+        if (n < MAXF)
+            f[n++] = m;
+        else
+            zmq_msg_close(&m);
+    }
+    char key[CMN_ZMQ_KEY_LEN + 1] = "";
+    char addr[64] = "";
+    const char *status = "400", *text = "malformed request";
+    bool ok_shape = n >= 7 && zmq_msg_size(&f[0]) == 3 &&
+                    memcmp(zmq_msg_data(&f[0]), "1.0", 3) == 0 &&
+                    zmq_msg_size(&f[5]) == 5 &&
+                    memcmp(zmq_msg_data(&f[5]), "CURVE", 5) == 0 &&
+                    zmq_msg_size(&f[6]) == 32;
+    if (ok_shape) {
+        zmq_z85_encode(key, zmq_msg_data(&f[6]), 32);
+        size_t alen = zmq_msg_size(&f[3]);
+        if (alen >= sizeof(addr))
+            alen = sizeof(addr) - 1;
+        memcpy(addr, zmq_msg_data(&f[3]), alen);
+        addr[alen] = '\0';
+        bool ours = zmq_msg_size(&f[2]) == strlen(S_ZAP_DOMAIN) &&
+                    memcmp(zmq_msg_data(&f[2]), S_ZAP_DOMAIN, strlen(S_ZAP_DOMAIN)) == 0;
+        /* Another CURVE ROUTER of this process without an authoriser:
+         * any client may connect, as without a ZAP handler. */
+        bool allowed = !ours || !s->auth || s->auth(key, addr, s->auth_opaque);
+        status = allowed ? "200" : "400";
+        text = allowed ? "OK" : "key not allowed";
+        if (!allowed)
+            CMN_WARN("refused CURVE client %s from %s", key, addr);
+        else
+            CMN_DEBUG("accepted CURVE client %s from %s", key, addr);
+    } else {
+        CMN_WARN("malformed ZAP request of %d frames", n);
+        key[0] = '\0';
+    }
+    /* Reply: version, request id, status, text, user id, metadata. */
+    const void *rid = n >= 2 ? zmq_msg_data(&f[1]) : "";
+    size_t rid_len = n >= 2 ? zmq_msg_size(&f[1]) : 0;
+    const char *uid = strcmp(status, "200") == 0 ? key : "";
+    if (zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE) < 0 ||
+        zmq_send(s->zap, rid, rid_len, ZMQ_SNDMORE) < 0 ||
+        zmq_send(s->zap, status, 3, ZMQ_SNDMORE) < 0 ||
+        zmq_send(s->zap, text, strlen(text), ZMQ_SNDMORE) < 0 ||
+        zmq_send(s->zap, uid, strlen(uid), ZMQ_SNDMORE) < 0 ||
+        zmq_send(s->zap, "", 0, 0) < 0)
+        CMN_WARN("cannot answer a ZAP request: %s", zmq_strerror(errno));
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&f[i]);
+}
+
+static void
+s_zap_on_event(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    cmn_zsock_t *s = arg;
+    for (int i = 0; i < CMN_ZSOCK_BATCH; i++) {
+        int events = 0;
+        size_t sz = sizeof(events);
+        if (zmq_getsockopt(s->zap, ZMQ_EVENTS, &events, &sz) < 0 ||
+            !(events & ZMQ_POLLIN))
+            return;
+        s_zap_handle(s);
+    }
+    event_active(s->zap_ev, EV_READ, 0);
+}
+
+static int
+s_zap_start(cmn_zsock_t *s, struct event_base *base, const cmn_zsock_opts_t *o)
+{
+    pthread_mutex_lock(&s_ctx_lock);
+    bool taken = s_zap_taken;
+    s_zap_taken = true;
+    pthread_mutex_unlock(&s_ctx_lock);
+    if (taken)
+        return CMN_ERR(CMN_ERR_EXISTS, "another authenticating CURVE ROUTER "
+                       "exists in this process");
+    s->auth = o->curve_auth;
+    s->auth_opaque = o->curve_auth_opaque;
+    s->zap = zmq_socket(cmn_zmq_context(), ZMQ_REP);
+    if (!s->zap) {
+        pthread_mutex_lock(&s_ctx_lock);
+        s_zap_taken = false;
+        pthread_mutex_unlock(&s_ctx_lock);
+        return CMN_ERR(CMN_ERR_INTERNAL, "cannot create the ZAP socket: %s",
+                       zmq_strerror(errno));
+    }
+    int zero = 0;
+    zmq_setsockopt(s->zap, ZMQ_LINGER, &zero, sizeof(zero));
+    /* A previous handler's inproc name is released only when libzmq's
+     * reaper thread has closed it: retry briefly. */
+    int rc;
+    for (int i = 0; (rc = zmq_bind(s->zap, S_ZAP_ENDPOINT)) < 0 && errno == EADDRINUSE &&
+                    i < 100; i++)
+        nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
+    if (rc < 0)
+        return CMN_ERR(CMN_ERR_EXISTS, "cannot bind the ZAP handler: %s",
+                       zmq_strerror(errno));
+    int fd = -1;
+    size_t sz = sizeof(fd);
+    if (zmq_getsockopt(s->zap, ZMQ_FD, &fd, &sz) < 0)
+        return CMN_ERR(CMN_ERR_INTERNAL, "cannot get the ZAP socket's fd");
+    s->zap_ev = event_new(base, fd, EV_READ | EV_PERSIST, s_zap_on_event, s);
+    if (!s->zap_ev || event_add(s->zap_ev, NULL) < 0)
+        return CMN_ERR(CMN_ERR_INTERNAL, "cannot watch the ZAP socket");
+    return S_SETOPT_STR(s, ZMQ_ZAP_DOMAIN, S_ZAP_DOMAIN);
+}
+
+static int
+s_setup_curve(cmn_zsock_t *s, struct event_base *base, const cmn_zsock_opts_t *o)
+{
+    if (!o->curve_secret_key && !o->curve_public_key && !o->curve_server_key) {
+        if (o->curve_auth)
+            return CMN_ERR(CMN_ERR_INVALID, "curve_auth without curve_secret_key");
+        return 0;
+    }
+    if (!zmq_has("curve"))
+        return CMN_ERR(CMN_ERR_UNSUPPORTED, "this libzmq has no CURVE support");
+    if (s_key_check(o->curve_secret_key, "curve_secret_key") < 0)
+        return -1;
+    if (s->type == ZMQ_ROUTER) {
+        if (o->curve_auth && s_zap_start(s, base, o) < 0)
+            return -1;
+        if (S_SETOPT(s, ZMQ_CURVE_SERVER, 1) < 0 ||
+            S_SETOPT_STR(s, ZMQ_CURVE_SECRETKEY, o->curve_secret_key) < 0)
+            return -1;
+        return 0;
+    }
+    if (s_key_check(o->curve_public_key, "curve_public_key") < 0 ||
+        s_key_check(o->curve_server_key, "curve_server_key") < 0)
+        return -1;
+    if (S_SETOPT_STR(s, ZMQ_CURVE_SERVERKEY, o->curve_server_key) < 0 ||
+        S_SETOPT_STR(s, ZMQ_CURVE_PUBLICKEY, o->curve_public_key) < 0 ||
+        S_SETOPT_STR(s, ZMQ_CURVE_SECRETKEY, o->curve_secret_key) < 0)
+        return -1;
+    return 0;
+}
+
+const char *
+cmn_zsock_peer_key(cmn_zsock_t *s)
+{
+    return s ? s->peer_key : NULL;
+}
+
+int
+cmn_zmq_curve_keypair(char public_key[CMN_ZMQ_KEY_LEN + 1],
+                      char secret_key[CMN_ZMQ_KEY_LEN + 1])
+{
+    if (zmq_curve_keypair(public_key, secret_key) < 0)
+        return CMN_ERR(CMN_ERR_UNSUPPORTED, "cannot make a CURVE key pair: %s",
+                       zmq_strerror(errno));
+    return 0;
+}
+
+int
+cmn_zmq_curve_public(const char *secret_key, char public_key[CMN_ZMQ_KEY_LEN + 1])
+{
+    if (s_key_check(secret_key, "secret key") < 0)
+        return -1;
+    if (zmq_curve_public(public_key, secret_key) < 0)
+        return CMN_ERR(CMN_ERR_INVALID, "cannot derive the CURVE public key: %s",
+                       zmq_strerror(errno));
+    return 0;
+}
+
 
 static cmn_zsock_t *
 s_new(struct event_base *base, int type, const cmn_zsock_opts_t *opts,
@@ -289,6 +527,8 @@ s_new(struct event_base *base, int type, const cmn_zsock_opts_t *opts,
             S_SETOPT(s, ZMQ_IMMEDIATE, 1) < 0)
             goto err;
     }
+    if (s_setup_curve(s, base, &o) < 0)
+        goto err;
     return s;
 err:
     s_free(s);

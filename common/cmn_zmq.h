@@ -29,6 +29,14 @@ typedef void (*cmn_zsock_recv_cb)(cmn_zsock_t *sock, const uint8_t *peer,
                                   size_t peer_len, const uint8_t *data,
                                   size_t len, void *opaque);
 
+/* CURVE keys are Z85 text of this many characters (plus a NUL). */
+#define CMN_ZMQ_KEY_LEN 40
+
+/* CURVE ROUTER: may the client with public key `client_key` (Z85) connect
+ * from `address` ("127.0.0.1")? Runs on the loop during the handshake. */
+typedef bool (*cmn_zsock_auth_cb)(const char *client_key, const char *address,
+                                  void *opaque);
+
 typedef struct {
     size_t max_msg_bytes;       /* ZMQ_MAXMSGSIZE; 0 means 4 MiB */
     int sndhwm, rcvhwm;         /* 0 means 10000 */
@@ -36,6 +44,16 @@ typedef struct {
     int heartbeat_timeout_ms;   /* 0 means 3 * ivl */
     int reconnect_ivl_ms;       /* DEALER: 0 means 200 */
     int reconnect_ivl_max_ms;   /* DEALER: 0 means 5000 */
+    /* CURVE (all NULL: plaintext). ROUTER: curve_secret_key makes it a
+     * CURVE server; with curve_auth set, only clients it accepts may
+     * connect (one such ROUTER per process), else any client with a valid
+     * handshake may. DEALER: curve_public_key + curve_secret_key are its
+     * own pair, curve_server_key the ROUTER's public key. Copied. */
+    const char *curve_public_key;
+    const char *curve_secret_key;
+    const char *curve_server_key;
+    cmn_zsock_auth_cb curve_auth;
+    void *curve_auth_opaque;
 } cmn_zsock_opts_t;
 
 /* One ZeroMQ context per process; created on first use and shared. */
@@ -65,6 +83,21 @@ int cmn_zsock_send(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
 
 /* The endpoint actually bound (resolves "tcp://127.0.0.1:*"); owned by sock. */
 const char *cmn_zsock_endpoint(cmn_zsock_t *sock);
+
+/* Only inside a CURVE ROUTER's receive callback: the sender's public key
+ * (Z85), so the caller can check that it belongs to the routing identity
+ * the sender claims. NULL otherwise. Owned by sock. */
+const char *cmn_zsock_peer_key(cmn_zsock_t *sock);
+
+/* Make a new CURVE key pair (Z85, NUL-terminated). -1 with an error
+ * recorded if libzmq lacks CURVE. */
+int cmn_zmq_curve_keypair(char public_key[CMN_ZMQ_KEY_LEN + 1],
+                          char secret_key[CMN_ZMQ_KEY_LEN + 1]);
+
+/* The public key belonging to `secret_key`. -1 (CMN_ERR_INVALID) if it is
+ * not a Z85 key. */
+int cmn_zmq_curve_public(const char *secret_key,
+                         char public_key[CMN_ZMQ_KEY_LEN + 1]);
 
 /* Counters for logs and tests. */
 typedef struct {

@@ -25,6 +25,7 @@ typedef struct {
     int r_count;
     char r_peer[64];
     char r_last[256];
+    char r_key[CMN_ZMQ_KEY_LEN + 1];  /* CURVE key of the last sender */
     int r_seq_ok;               /* messages that arrived in order */
     /* what the dealer saw */
     int d_count;
@@ -51,6 +52,8 @@ on_router(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
     assert_non_null(peer);
     s_copy(fx->r_peer, sizeof(fx->r_peer), peer, peer_len);
     s_copy(fx->r_last, sizeof(fx->r_last), data, len);
+    const char *key = cmn_zsock_peer_key(sock);
+    snprintf(fx->r_key, sizeof(fx->r_key), "%s", key ? key : "");
     char want[32];
     snprintf(want, sizeof(want), "msg %d", fx->r_count);
     if (strcmp(fx->r_last, want) == 0)
@@ -354,6 +357,113 @@ test_destroy_inside_callback(void **state)
     assert_int_equal(fx->d_count, 1);
 }
 
+typedef struct {
+    const char *allowed;
+    int calls;
+    char last_key[CMN_ZMQ_KEY_LEN + 1];
+} auth_t;
+
+static bool
+on_auth(const char *client_key, const char *address, void *opaque)
+{
+    auth_t *a = opaque;
+    a->calls++;
+    snprintf(a->last_key, sizeof(a->last_key), "%s", client_key);
+    assert_string_equal(address, "127.0.0.1");
+    return strcmp(client_key, a->allowed) == 0;
+}
+
+/* Try to send for ~ms; true once a send is accepted (connection up). */
+static bool
+try_send(fx_t *fx, cmn_zsock_t *d, const char *msg, int ms)
+{
+    for (int i = 0; i < ms / 10; i++) {
+        cmn_err_reset();
+        if (cmn_zsock_send(d, NULL, 0, msg, strlen(msg)) == 0)
+            return true;
+        run_loop(fx, 10);
+    }
+    return false;
+}
+
+static void
+test_curve_auth(void **state)
+{
+    fx_t *fx = *state;
+    char spub[41], ssec[41], gpub[41], gsec[41], bpub[41], bsec[41], derived[41];
+    assert_int_equal(cmn_zmq_curve_keypair(spub, ssec), 0);
+    assert_int_equal(cmn_zmq_curve_keypair(gpub, gsec), 0);
+    assert_int_equal(cmn_zmq_curve_keypair(bpub, bsec), 0);
+    assert_int_equal(strlen(spub), CMN_ZMQ_KEY_LEN);
+    assert_int_equal(cmn_zmq_curve_public(gsec, derived), 0);
+    assert_string_equal(derived, gpub);
+    cmn_err_reset();
+    assert_int_equal(cmn_zmq_curve_public("short", derived), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
+
+    auth_t auth = { .allowed = gpub };
+    cmn_zsock_opts_t ro = { .curve_secret_key = ssec, .curve_auth = on_auth,
+                            .curve_auth_opaque = &auth };
+    cmn_zsock_t *router = cmn_zsock_new_router(fx->base, "tcp://127.0.0.1:*", &ro,
+                                               on_router, fx);
+    assert_non_null(router);
+    const char *ep = cmn_zsock_endpoint(router);
+
+    /* Only one authenticating router per process. */
+    cmn_err_reset();
+    assert_null(cmn_zsock_new_router(fx->base, "tcp://127.0.0.1:*", &ro, NULL, NULL));
+    assert_int_equal(cmn_err_code(), CMN_ERR_EXISTS);
+
+    /* The allowed key gets through and is reported with each message. */
+    cmn_zsock_opts_t go = { .curve_public_key = gpub, .curve_secret_key = gsec,
+                            .curve_server_key = spub, .reconnect_ivl_ms = 20 };
+    cmn_zsock_t *good = cmn_zsock_new_dealer(fx->base, ep, "good", &go, on_dealer, fx);
+    assert_non_null(good);
+    assert_true(try_send(fx, good, "msg 0", 5000));
+    fx->stop_at_r = 1;
+    run_loop(fx, 5000);
+    assert_int_equal(fx->r_count, 1);
+    assert_string_equal(fx->r_peer, "good");
+    assert_string_equal(fx->r_key, gpub);
+    assert_true(auth.calls >= 1);
+
+    /* Another key is refused: the handshake fails, nothing arrives. */
+    cmn_zsock_opts_t bo = { .curve_public_key = bpub, .curve_secret_key = bsec,
+                            .curve_server_key = spub, .reconnect_ivl_ms = 20 };
+    cmn_zsock_t *bad = cmn_zsock_new_dealer(fx->base, ep, "bad", &bo, on_dealer, fx);
+    assert_non_null(bad);
+    fx->stop_at_r = 0;
+    (void)try_send(fx, bad, "msg 1", 500);
+    run_loop(fx, 100);
+    assert_string_equal(auth.last_key, bpub);
+    assert_int_equal(fx->r_count, 1);
+
+    /* So is a plaintext peer. */
+    cmn_zsock_t *plain = cmn_zsock_new_dealer(fx->base, ep, "plain", NULL, on_dealer, fx);
+    assert_non_null(plain);
+    (void)try_send(fx, plain, "msg 1", 300);
+    run_loop(fx, 100);
+    assert_int_equal(fx->r_count, 1);
+
+    /* Bad keys are refused up front. */
+    cmn_zsock_opts_t broken = go;
+    broken.curve_server_key = "not a key";
+    cmn_err_reset();
+    assert_null(cmn_zsock_new_dealer(fx->base, ep, "x", &broken, NULL, NULL));
+    assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
+    assert_non_null(strstr(cmn_err_msg(), "curve_server_key"));
+
+    cmn_zsock_destroy(&plain);
+    cmn_zsock_destroy(&bad);
+    cmn_zsock_destroy(&good);
+    cmn_zsock_destroy(&router);
+
+    /* The ZAP handler went with its router: a new one may be made. */
+    router = cmn_zsock_new_router(fx->base, "tcp://127.0.0.1:*", &ro, NULL, NULL);
+    assert_non_null(router);
+    cmn_zsock_destroy(&router);
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -395,6 +505,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_send_to_unknown_peer_unavailable, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_destroy_inside_callback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_curve_auth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
