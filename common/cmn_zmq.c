@@ -135,10 +135,11 @@ s_recv_one(cmn_zsock_t *s)
         }
         more = zmq_msg_more(&m);
         total++;
-        if (nparts < 2)
-            part[nparts++] = m;
-        else
-            zmq_msg_close(&m);
+        if (nparts < 2) {
+            zmq_msg_init(&part[nparts]);
+            zmq_msg_move(&part[nparts++], &m);
+        }
+        zmq_msg_close(&m);
     } while (more);
 
     int want = s->type == ZMQ_ROUTER ? 2 : 1;
@@ -286,10 +287,11 @@ s_zap_handle(cmn_zsock_t *s)
             break;
         }
         more = zmq_msg_more(&m);
-        if (n < MAXF)
-            f[n++] = m;
-        else
-            zmq_msg_close(&m);
+        if (n < MAXF) {
+            zmq_msg_init(&f[n]);
+            zmq_msg_move(&f[n++], &m);
+        }
+        zmq_msg_close(&m);
     }
     char key[CMN_ZMQ_KEY_LEN + 1] = "";
     char addr[64] = "";
