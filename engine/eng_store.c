@@ -369,6 +369,52 @@ static const migration_t s_migrations[] = {
         "CREATE INDEX vms_owner ON vms(owner_id);",
         NULL,
     },
+    {
+        /* Migration and scheduling (eng_store_mig.c): a cluster's policy,
+         * its parameters (JSON object of oVirt's names -> text), migration
+         * bandwidth (Mbit/s, 0 = unlimited) and maximum downtime (ms, 0 =
+         * libvirt's default); jobs (live migrations) that survive an
+         * engine restart; affinity groups and their VMs. */
+        "ALTER TABLE clusters ADD COLUMN sched_policy TEXT NOT NULL "
+        "  DEFAULT 'none';"
+        "ALTER TABLE clusters ADD COLUMN sched_props TEXT NOT NULL "
+        "  DEFAULT '{}';"
+        "ALTER TABLE clusters ADD COLUMN migration_bandwidth_mbps INTEGER "
+        "  NOT NULL DEFAULT 0;"
+        "ALTER TABLE clusters ADD COLUMN migration_max_downtime_ms INTEGER "
+        "  NOT NULL DEFAULT 0;"
+        "CREATE TABLE jobs ("
+        "  id TEXT PRIMARY KEY NOT NULL,"
+        "  kind TEXT NOT NULL,"
+        "  state TEXT NOT NULL,"
+        "  vm_id TEXT NOT NULL DEFAULT '',"
+        "  source_host_id TEXT NOT NULL DEFAULT '',"
+        "  target_host_id TEXT NOT NULL DEFAULT '',"
+        "  user TEXT NOT NULL DEFAULT '',"
+        "  description TEXT NOT NULL DEFAULT '',"
+        "  message TEXT NOT NULL DEFAULT '',"
+        "  percent INTEGER NOT NULL DEFAULT 0,"
+        "  memory_total INTEGER NOT NULL DEFAULT 0,"
+        "  memory_remaining INTEGER NOT NULL DEFAULT 0,"
+        "  started_ms INTEGER NOT NULL DEFAULT 0,"
+        "  ended_ms INTEGER NOT NULL DEFAULT 0);"
+        "CREATE INDEX jobs_state ON jobs(state);"
+        "CREATE TABLE affinity_groups ("
+        "  id TEXT PRIMARY KEY NOT NULL,"
+        "  cluster_id TEXT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,"
+        "  name TEXT NOT NULL,"
+        "  positive INTEGER NOT NULL DEFAULT 0,"
+        "  enforcing INTEGER NOT NULL DEFAULT 1,"
+        "  created_ms INTEGER NOT NULL DEFAULT 0,"
+        "  UNIQUE (cluster_id, name));"
+        "CREATE TABLE affinity_members ("
+        "  group_id TEXT NOT NULL REFERENCES affinity_groups(id) "
+        "    ON DELETE CASCADE,"
+        "  vm_id TEXT NOT NULL REFERENCES vms(id) ON DELETE CASCADE,"
+        "  PRIMARY KEY (group_id, vm_id)) WITHOUT ROWID;"
+        "CREATE INDEX affinity_members_vm ON affinity_members(vm_id);",
+        NULL,
+    },
 };
 
 #define SCHEMA_VERSION \

@@ -321,4 +321,69 @@ int eng_store_vm_set_owner(eng_store_t *s, const char *vm_id,
 int eng_store_vm_owned(eng_store_t *s, const char *user_id,
                        char (**ids)[ENG_ID_LEN], size_t *n);
 
+/* ---- migration and scheduling (eng_store_mig.c) */
+
+/* A cluster's scheduling policy and migration settings (columns of
+ * clusters added by schema version 5). */
+typedef struct {
+    char policy[32];                /* "none", "evenly_distributed", ... */
+    char props[1024];               /* JSON object: oVirt name -> text */
+    int64_t bandwidth_mbps;         /* migration bandwidth, 0 = unlimited */
+    int64_t max_downtime_ms;        /* 0 = libvirt's default */
+} eng_cluster_sched_t;
+
+int eng_store_cluster_sched_get(eng_store_t *s, const char *cluster_id,
+                                eng_cluster_sched_t *out);
+int eng_store_cluster_sched_set(eng_store_t *s, const char *cluster_id,
+                                const eng_cluster_sched_t *in);
+
+/* A long operation (a live migration) that survives engine restarts. */
+typedef struct {
+    char id[ENG_ID_LEN];
+    char kind[16];                  /* "migrate" */
+    char state[16];                 /* "started", "finished", "failed",
+                                       "aborted" (oVirt's job statuses) */
+    char vm_id[ENG_ID_LEN];
+    char source_host_id[ENG_ID_LEN];
+    char target_host_id[ENG_ID_LEN];
+    char user[ENG_NAME_LEN];
+    char description[ENG_DESC_LEN];
+    char message[ENG_DESC_LEN];     /* why it ended, "" while running */
+    int percent;
+    int64_t memory_total;
+    int64_t memory_remaining;
+    int64_t started_ms;
+    int64_t ended_ms;               /* 0 while running */
+} eng_job_t;
+
+/* Insert or replace the job with this id. */
+int eng_store_job_put(eng_store_t *s, const eng_job_t *j);
+int eng_store_job_get(eng_store_t *s, const char *id, eng_job_t *out);
+/* Newest first, at most max (0 = all); only_running: state "started". */
+int eng_store_job_list(eng_store_t *s, bool only_running, size_t max,
+                       eng_job_t **out, size_t *n);
+
+/* Affinity groups of a cluster; members are VM ids. */
+#define ENG_AFF_MAX_VMS 64
+typedef struct {
+    char id[ENG_ID_LEN];
+    char cluster_id[ENG_ID_LEN];
+    char name[ENG_NAME_LEN];
+    bool positive;                  /* true: together, false: apart */
+    bool enforcing;                 /* true: a filter, false: a weight */
+    size_t nvms;
+    char vms[ENG_AFF_MAX_VMS][ENG_ID_LEN];
+    int64_t created_ms;
+} eng_affinity_t;
+
+/* Insert a group with its members (CMN_ERR_EXISTS on a duplicate name in
+ * the cluster, CMN_ERR_NOT_FOUND for an unknown VM). */
+int eng_store_affinity_insert(eng_store_t *s, const eng_affinity_t *g);
+int eng_store_affinity_get(eng_store_t *s, const char *id,
+                           eng_affinity_t *out);
+/* Groups of a cluster (cluster_id NULL: all), by name. */
+int eng_store_affinity_list(eng_store_t *s, const char *cluster_id,
+                            eng_affinity_t **out, size_t *n);
+int eng_store_affinity_delete(eng_store_t *s, const char *id);
+
 #endif /* ENG_STORE_H */
