@@ -85,6 +85,20 @@ static void s_host_status(eng_agents_t *a, eng_hostent_t *e,
     eng_host_clear(&h);
 }
 
+int eng_agents_host_admin(eng_agents_t *a, const char *host_id,
+                          bool maintenance, const char *why)
+{
+    eng_hostent_t *e = eng_agents_find(a, host_id);
+    if (!e)
+        return CMN_ERR(CMN_ERR_NOT_FOUND, "host '%s' not found", host_id);
+    eng_host_status_t st = maintenance ? ENG_HOST_MAINTENANCE :
+                           e->session ? ENG_HOST_UP : ENG_HOST_CONNECTING;
+    if (!maintenance)
+        e->last_seen_mono = cmn_mono_ms();  /* liveness starts now */
+    s_host_status(a, e, st, ENG_EV_HOST_STATUS, ENG_SEV_NORMAL, why);
+    return 0;
+}
+
 /* Any message from a host with a session: it is alive. */
 static void s_touch(eng_agents_t *a, eng_hostent_t *e)
 {

@@ -72,6 +72,13 @@ void eng_agents_flush_stats(eng_agents_t *a);
 /* True if `host_id` has a session (said hello, not lost since). */
 bool eng_agents_connected(eng_agents_t *a, const char *host_id);
 
+/* Administrative status of a host (REST host actions): `maintenance`
+ * puts it in maintenance; else it comes back, up when it has a session,
+ * connecting otherwise. In memory and in the store, with an event ending
+ * in `why`. -1 with CMN_ERR_NOT_FOUND if the host has no entry. */
+int eng_agents_host_admin(eng_agents_t *a, const char *host_id,
+                          bool maintenance, const char *why);
+
 /* Requests to the agent of `host_id`. Each returns 0 and later calls `cb`
  * exactly once (reply, CMN_ERR_TIMEOUT after the request timeout, or
  * CMN_ERR_UNAVAILABLE when the host is lost or the engine stops); or -1
