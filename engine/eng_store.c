@@ -415,6 +415,29 @@ static const migration_t s_migrations[] = {
         "CREATE INDEX affinity_members_vm ON affinity_members(vm_id);",
         NULL,
     },
+    {
+        /* Agents' CURVE public keys (eng_store_keys.c): pending until an
+         * admin approves, revoked keys kept so they stay refused; the old
+         * key of a rotation keeps working until expires_ms. One-time
+         * enrollment tokens, stored only as their SHA-256 (hex). */
+        "CREATE TABLE host_keys ("
+        "  public_key TEXT PRIMARY KEY NOT NULL,"
+        "  fingerprint TEXT NOT NULL,"
+        "  host_id TEXT NOT NULL DEFAULT '',"
+        "  name TEXT NOT NULL DEFAULT '',"
+        "  state TEXT NOT NULL,"
+        "  rotated_from TEXT NOT NULL DEFAULT '',"
+        "  expires_ms INTEGER NOT NULL DEFAULT 0,"
+        "  created_ms INTEGER NOT NULL DEFAULT 0,"
+        "  approved_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+        "CREATE INDEX host_keys_host ON host_keys(host_id);"
+        "CREATE TABLE enroll_tokens ("
+        "  hash TEXT PRIMARY KEY NOT NULL,"
+        "  name TEXT NOT NULL DEFAULT '',"
+        "  expires_ms INTEGER NOT NULL DEFAULT 0,"
+        "  created_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
+        NULL,
+    },
 };
 
 #define SCHEMA_VERSION \

@@ -386,4 +386,49 @@ int eng_store_affinity_list(eng_store_t *s, const char *cluster_id,
                             eng_affinity_t **out, size_t *n);
 int eng_store_affinity_delete(eng_store_t *s, const char *id);
 
+/* ---- agents' CURVE keys and enrollment tokens (eng_store_keys.c) */
+typedef enum {
+    ENG_KEY_PENDING = 0,        /* seen, waiting for an admin */
+    ENG_KEY_APPROVED,
+    ENG_KEY_REVOKED,            /* refused at the handshake and per message */
+    ENG_KEY__LAST
+} eng_key_state_t;
+
+/* "pending", "approved", "revoked". */
+const char *eng_key_state_name(eng_key_state_t st);
+int eng_key_state_parse(const char *name);      /* -1 if unknown */
+
+typedef struct {
+    char public_key[41];            /* Z85, the primary key */
+    char fingerprint[51];           /* "SHA256:<base64>" */
+    char host_id[ENG_ID_LEN];       /* "" until the key first says hello */
+    char name[ENG_NAME_LEN];        /* name given at pre-registration */
+    eng_key_state_t state;
+    char rotated_from[41];          /* the key this one replaced, "" */
+    int64_t expires_ms;             /* 0 = never; set on a rotated-out key */
+    int64_t created_ms;
+    int64_t approved_ms;
+} eng_hostkey_t;
+
+typedef struct {
+    char hash[ENG_TOKEN_HASH_LEN];  /* SHA-256 of the token text, hex */
+    char name[ENG_NAME_LEN];        /* host name to give, "" = hostname */
+    int64_t expires_ms;             /* 0 = never */
+    int64_t created_ms;
+} eng_enroll_token_t;
+
+/* Insert or replace the key row. */
+int eng_store_hostkey_put(eng_store_t *s, const eng_hostkey_t *k);
+int eng_store_hostkey_get(eng_store_t *s, const char *public_key,
+                          eng_hostkey_t *out);
+/* Keys of `host_id` (all if NULL), oldest first; caller frees *out. */
+int eng_store_hostkey_list(eng_store_t *s, const char *host_id,
+                           eng_hostkey_t **out, size_t *n);
+int eng_store_hostkey_delete_host(eng_store_t *s, const char *host_id);
+int eng_store_enroll_token_insert(eng_store_t *s, const eng_enroll_token_t *t);
+/* Consume a token: deleted whether or not it has expired; 0 and *out, or
+ * -1 with CMN_ERR_NOT_FOUND if absent or expired. */
+int eng_store_enroll_token_take(eng_store_t *s, const char *hash,
+                                int64_t now_ms, eng_enroll_token_t *out);
+
 #endif /* ENG_STORE_H */

@@ -1,0 +1,223 @@
+/* The SQLite store: agents' CURVE public keys (pending, approved, revoked,
+ * rotations with an overlap) and one-time enrollment tokens (stored only as
+ * their SHA-256). The rules live in eng_enroll.c. Statements are prepared
+ * per call: these run on handshakes and admin actions, not per message. */
+#include "eng_store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmn_err.h"
+#include "cmn_log.h"
+#include "eng_store_priv.h"
+
+CMN_LOG_INIT("engine.store");
+
+static const char *const s_key_state_names[ENG_KEY__LAST] = {
+    [ENG_KEY_PENDING] = "pending",
+    [ENG_KEY_APPROVED] = "approved",
+    [ENG_KEY_REVOKED] = "revoked",
+};
+
+const char *
+eng_key_state_name(eng_key_state_t st)
+{
+    if ((int)st < 0 || st >= ENG_KEY__LAST)
+        return "invalid";
+    return s_key_state_names[st];
+}
+
+int
+eng_key_state_parse(const char *name)
+{
+    for (int i = 0; name && i < ENG_KEY__LAST; i++)
+        if (strcmp(s_key_state_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static sqlite3_stmt *
+s_prep(eng_store_t *s, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        ENG_STORE_ERR(s, "prepare");
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Step a write to SQLITE_DONE and finalize. */
+static int
+s_done(eng_store_t *s, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    int ret = 0;
+    if (rc != SQLITE_DONE)
+        ret = ENG_STORE_ERR(s, "%s", what);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+#define KEY_COLS "public_key, fingerprint, host_id, name, state, " \
+                 "rotated_from, expires_ms, created_ms, approved_ms"
+
+static int
+s_key_row(sqlite3_stmt *st, eng_hostkey_t *k)
+{
+    memset(k, 0, sizeof(*k));
+    eng_store_col_str_(st, 0, k->public_key, sizeof(k->public_key));
+    eng_store_col_str_(st, 1, k->fingerprint, sizeof(k->fingerprint));
+    eng_store_col_str_(st, 2, k->host_id, sizeof(k->host_id));
+    eng_store_col_str_(st, 3, k->name, sizeof(k->name));
+    const char *state = (const char *)sqlite3_column_text(st, 4);
+    int v = eng_key_state_parse(state);
+    if (v < 0)
+        return CMN_ERR(CMN_ERR_DB, "host key %s: unknown state '%s' in "
+                       "database", k->fingerprint, state ? state : "");
+    k->state = (eng_key_state_t)v;
+    eng_store_col_str_(st, 5, k->rotated_from, sizeof(k->rotated_from));
+    k->expires_ms = sqlite3_column_int64(st, 6);
+    k->created_ms = sqlite3_column_int64(st, 7);
+    k->approved_ms = sqlite3_column_int64(st, 8);
+    return 0;
+}
+
+int
+eng_store_hostkey_put(eng_store_t *s, const eng_hostkey_t *k)
+{
+    sqlite3_stmt *st = s_prep(s,
+        "INSERT OR REPLACE INTO host_keys (" KEY_COLS ") "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, k->public_key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, k->fingerprint, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, k->host_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, k->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, eng_key_state_name(k->state), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, k->rotated_from, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 7, k->expires_ms);
+    sqlite3_bind_int64(st, 8, k->created_ms);
+    sqlite3_bind_int64(st, 9, k->approved_ms);
+    return s_done(s, st, "store host key");
+}
+
+int
+eng_store_hostkey_get(eng_store_t *s, const char *public_key,
+                      eng_hostkey_t *out)
+{
+    sqlite3_stmt *st = s_prep(s, "SELECT " KEY_COLS " FROM host_keys "
+                                 "WHERE public_key = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, public_key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    int ret;
+    if (rc == SQLITE_ROW)
+        ret = s_key_row(st, out);
+    else if (rc == SQLITE_DONE)
+        ret = CMN_ERR(CMN_ERR_NOT_FOUND, "host key not found");
+    else
+        ret = ENG_STORE_ERR(s, "read host key");
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int
+eng_store_hostkey_list(eng_store_t *s, const char *host_id,
+                       eng_hostkey_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = s_prep(s, host_id
+        ? "SELECT " KEY_COLS " FROM host_keys WHERE host_id = ?1 "
+          "ORDER BY created_ms"
+        : "SELECT " KEY_COLS " FROM host_keys ORDER BY created_ms");
+    if (!st)
+        return -1;
+    if (host_id)
+        sqlite3_bind_text(st, 1, host_id, -1, SQLITE_TRANSIENT);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        eng_hostkey_t *k = eng_store_list_grow_((void **)out, &cap, *n,
+                                                sizeof(**out));
+        if (!k || s_key_row(st, k) < 0)
+            goto fail;
+        (*n)++;
+    }
+    if (rc != SQLITE_DONE) {
+        ENG_STORE_ERR(s, "list host keys");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}
+
+int
+eng_store_hostkey_delete_host(eng_store_t *s, const char *host_id)
+{
+    sqlite3_stmt *st = s_prep(s, "DELETE FROM host_keys WHERE host_id = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, host_id, -1, SQLITE_TRANSIENT);
+    return s_done(s, st, "delete host keys");
+}
+
+int
+eng_store_enroll_token_insert(eng_store_t *s, const eng_enroll_token_t *t)
+{
+    sqlite3_stmt *st = s_prep(s,
+        "INSERT INTO enroll_tokens (hash, name, expires_ms, created_ms) "
+        "VALUES (?1, ?2, ?3, ?4)");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, t->hash, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, t->name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, t->expires_ms);
+    sqlite3_bind_int64(st, 4, t->created_ms);
+    return s_done(s, st, "store enrollment token");
+}
+
+int
+eng_store_enroll_token_take(eng_store_t *s, const char *hash, int64_t now_ms,
+                            eng_enroll_token_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = s_prep(s, "SELECT hash, name, expires_ms, created_ms "
+                                 "FROM enroll_tokens WHERE hash = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        eng_store_col_str_(st, 0, out->hash, sizeof(out->hash));
+        eng_store_col_str_(st, 1, out->name, sizeof(out->name));
+        out->expires_ms = sqlite3_column_int64(st, 2);
+        out->created_ms = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token not found (or "
+                       "already used)");
+    if (rc != SQLITE_ROW)
+        return ENG_STORE_ERR(s, "read enrollment token");
+    st = s_prep(s, "DELETE FROM enroll_tokens WHERE hash = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
+    if (s_done(s, st, "consume enrollment token") < 0)
+        return -1;
+    if (out->expires_ms != 0 && out->expires_ms <= now_ms)
+        return CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token expired");
+    return 0;
+}
