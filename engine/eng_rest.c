@@ -1,7 +1,9 @@
-/* The REST API server: evhttp on the daemon's event_base, routing, body
- * limits, faults, deferred replies, and the read-only collections (root,
- * data centers, clusters, events). VMs and hosts live in eng_rest_vm.c and
- * eng_rest_host.c; JSON in eng_rest_json.c and eng_rest_render.c. */
+/* The REST API server: evhttp on the daemon's event_base over TLS
+ * (bufferevent_openssl with eng_pki's context) or plain HTTP when
+ * configured, authentication, routing, body limits, XML or JSON by Accept
+ * and Content-Type, faults, deferred replies, and the unauthenticated
+ * paths (CA certificate, OAuth token). Handlers live in eng_rest_vm.c,
+ * eng_rest_host.c, eng_rest_inv.c and eng_rest_auth.c. */
 #include "eng_rest.h"
 
 #include <errno.h>
@@ -10,23 +12,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <openssl/ssl.h>
 
 #include "cmn_log.h"
 #include "cmn_util.h"
+#include "eng_pki.h"
 #include "eng_rest_priv.h"
+#include "eng_xml.h"
 
 CMN_LOG_INIT("rest");
-
-#ifndef HERD_VERSION
-#define HERD_VERSION "0.1.0"
-#endif
 
 struct eng_rest_pending {
     eng_rest_t *rest;                   /* NULL once the server is gone */
@@ -42,33 +46,143 @@ struct eng_rest {
     struct evhttp *http;
     int port;
     eng_rest_pending_t *pending;
+    eng_pki_t *pki;                     /* NULL without TLS */
+    SSL_CTX *ssl_ctx;
+    eng_rest_auth_t *auth;
 };
 
 /* ---- replies ------------------------------------------------------------ */
 
-void
-eng_rest_reply(struct evhttp_request *req, int status, json_t *body)
+bool
+eng_rest_want_xml(struct evhttp_request *req)
+{
+    const char *a = evhttp_find_header(evhttp_request_get_input_headers(req),
+                                       "Accept");
+    if (!a || !*a)
+        return true;            /* oVirt answers XML unless asked for JSON */
+    if (strcasestr(a, "json"))
+        return false;
+    return true;
+}
+
+/* The singular element of a collection name in an href. */
+static const char *
+s_singular(const char *coll, size_t len)
+{
+    static const struct { const char *coll, *one; } m[] = {
+        { "vms", "vm" }, { "hosts", "host" }, { "clusters", "cluster" },
+        { "datacenters", "data_center" }, { "events", "event" },
+        { "users", "user" }, { "permissions", "permission" },
+        { "nics", "nic" }, { "disk_attachments", "disk_attachment" },
+        { "statistics", "statistic" },
+    };
+    for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+        if (strlen(m[i].coll) == len && strncmp(coll, m[i].coll, len) == 0)
+            return m[i].one;
+    return NULL;
+}
+
+/* XML root element of a reply tree (see eng_rest_reply). NULL: render as
+ * a collection. */
+static const char *
+s_xml_name(const json_t *body)
+{
+    if (json_object_size(body) == 1) {
+        void *it = json_object_iter((json_t *)body);
+        if (json_is_array(json_object_iter_value(it)))
+            return NULL;
+    }
+    if (json_object_get(body, "product_info"))
+        return "api";
+    bool has_id = json_object_get(body, "id") != NULL;
+    if (!has_id && json_object_get(body, "reason") &&
+        json_object_get(body, "detail"))
+        return "fault";
+    if (!has_id && json_object_get(body, "status"))
+        return "action";
+    const char *href = json_string_value(json_object_get(body, "href"));
+    if (href) {
+        /* .../<coll>/<id>: the segment before the last one */
+        const char *end = strrchr(href, '/');
+        if (end && end > href) {
+            const char *beg = end - 1;
+            while (beg > href && beg[-1] != '/')
+                beg--;
+            const char *one = s_singular(beg, (size_t)(end - beg));
+            if (one)
+                return one;
+        }
+    }
+    return "result";
+}
+
+static void
+s_send(struct evhttp_request *req, int status, const char *ctype,
+       const char *text, size_t len)
 {
     struct evbuffer *buf = evbuffer_new();
     if (!buf) {
-        json_decref(body);
         evhttp_send_error(req, 500, "out of memory");
         return;
     }
-    if (body) {
-        char *text = json_dumps(body, JSON_INDENT(1) | JSON_ENSURE_ASCII);
-        if (text) {
-            evbuffer_add(buf, text, strlen(text));
-            evbuffer_add(buf, "\n", 1);
-            free(text);
-        }
-        json_decref(body);
-    }
+    if (text)
+        evbuffer_add(buf, text, len);
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Content-Type", "application/json");
+    if (ctype)
+        evhttp_add_header(h, "Content-Type", ctype);
     evhttp_add_header(h, "Cache-Control", "no-cache");
     evhttp_send_reply(req, status, eng_rest_http_reason(status), buf);
     evbuffer_free(buf);
+}
+
+static void
+s_reply_fmt(struct evhttp_request *req, int status, const char *name,
+            bool by_name, json_t *body, bool xml)
+{
+    if (!body) {
+        s_send(req, status, NULL, NULL, 0);
+        return;
+    }
+    if (xml) {
+        const char *root = by_name ? name : s_xml_name(body);
+        char *text = eng_xml_render(body, root);
+        if (!text) {
+            CMN_WARN("cannot render XML (%s); answering JSON", cmn_err_msg());
+        } else {
+            s_send(req, status, "application/xml", text, strlen(text));
+            free(text);
+            json_decref(body);
+            return;
+        }
+    }
+    char *text = json_dumps(body, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+    json_decref(body);
+    if (!text) {
+        s_send(req, 500, "application/json", "{}\n", 3);
+        return;
+    }
+    size_t len = strlen(text);
+    char *t2 = realloc(text, len + 2);
+    if (t2) {
+        text = t2;
+        text[len++] = '\n';
+        text[len] = '\0';
+    }
+    s_send(req, status, "application/json", text, len);
+    free(text);
+}
+
+void
+eng_rest_reply(struct evhttp_request *req, int status, json_t *body)
+{
+    s_reply_fmt(req, status, NULL, false, body, eng_rest_want_xml(req));
+}
+
+void
+eng_rest_reply_as(struct evhttp_request *req, int status, const char *name,
+                  json_t *body)
+{
+    s_reply_fmt(req, status, name, true, body, eng_rest_want_xml(req));
 }
 
 void
@@ -201,158 +315,32 @@ eng_rest_pending_cb(cmn_code_t code, const char *message, void *opaque)
                                           "fault", fault));
 }
 
-/* ---- read-only collections --------------------------------------------- */
-
-static void
-s_root(eng_rest_call_t *call)
+void
+eng_rest_pending_started(eng_rest_call_t *call, eng_rest_pending_t *p)
 {
-    eng_ctx_t *ctx = call->ctx;
-    json_t *o = json_object();
-    json_object_set_new(o, "product_info", json_pack(
-        "{s:s, s:s, s:{s:s}}", "name", "Herd", "vendor", "Herd",
-        "version", "full_version", HERD_VERSION));
-    json_object_set_new(o, "time", json_integer((json_int_t)cmn_time_ms()));
-    json_object_set_new(o, "engine_id", json_string(ctx->engine_id));
-    json_object_set_new(o, "start_time", json_integer(ctx->started_ms));
-    static const char *const rels[] = { "datacenters", "clusters", "hosts",
-                                        "vms", "events" };
-    json_t *links = json_array();
-    for (size_t i = 0; i < sizeof(rels) / sizeof(rels[0]); i++) {
-        char href[128];
-        snprintf(href, sizeof(href), ENG_REST_BASE "/%s", rels[i]);
-        json_array_append_new(links, json_pack("{s:s, s:s}", "rel", rels[i],
-                                               "href", href));
-    }
-    json_object_set_new(o, "link", links);
-
-    eng_vm_t *vms = NULL;
-    eng_host_t *hosts = NULL;
-    size_t nvms = 0, nhosts = 0;
-    if (eng_store_vm_list(ctx->store, &vms, &nvms) < 0 ||
-        eng_store_host_list(ctx->store, &hosts, &nhosts) < 0) {
-        free(vms);
-        json_decref(o);
-        eng_rest_reply_err(call->req);
+    if (!call->async)
         return;
-    }
-    size_t vms_up = 0, hosts_up = 0;
-    for (size_t i = 0; i < nvms; i++)
-        vms_up += vms[i].status != ENG_VM_DOWN;
-    for (size_t i = 0; i < nhosts; i++) {
-        hosts_up += hosts[i].status == ENG_HOST_UP;
-        eng_host_clear(&hosts[i]);
-    }
-    free(vms);
-    free(hosts);
-    json_t *sum = json_object();
-    json_t *jv = json_object(), *jh = json_object();
-    eng_rest_set_num(jv, "active", (int64_t)vms_up);
-    eng_rest_set_num(jv, "total", (int64_t)nvms);
-    eng_rest_set_num(jh, "active", (int64_t)hosts_up);
-    eng_rest_set_num(jh, "total", (int64_t)nhosts);
-    json_object_set_new(sum, "vms", jv);
-    json_object_set_new(sum, "hosts", jh);
-    json_object_set_new(o, "summary", sum);
-    eng_rest_reply(call->req, 200, o);
+    eng_rest_pending_t *q;
+    for (q = call->rest->pending; q && q != p; q = q->next)
+        ;
+    if (!q || q->req != call->req)
+        return;             /* already answered */
+    q->req = NULL;          /* the outcome is only logged now */
+    eng_rest_reply(call->req, 202, json_pack("{s:s}", "status", "pending"));
 }
 
-static void
-s_dcs(eng_rest_call_t *call)
+void
+eng_rest_action_failed(eng_rest_call_t *call)
 {
-    eng_store_t *s = call->ctx->store;
-    if (call->route.kind == ENG_ROUTE_DC) {
-        eng_dc_t dc;
-        if (eng_rest_find_dc(s, call->route.id, &dc) < 0) {
-            eng_rest_reply_err(call->req);
-            return;
-        }
-        eng_rest_reply(call->req, 200, eng_rest_dc_json(&dc));
-        return;
-    }
-    eng_dc_t *dcs = NULL;
-    size_t n = 0;
-    if (eng_store_dc_list(s, &dcs, &n) < 0) {
-        eng_rest_reply_err(call->req);
-        return;
-    }
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, eng_rest_dc_json(&dcs[i]));
-    free(dcs);
-    eng_rest_reply(call->req, 200, json_pack("{s:o}", "data_center", list));
-}
-
-static void
-s_clusters(eng_rest_call_t *call)
-{
-    eng_store_t *s = call->ctx->store;
-    if (call->route.kind == ENG_ROUTE_CLUSTER) {
-        eng_cluster_t c;
-        if (eng_rest_find_cluster(s, call->route.id, &c) < 0) {
-            eng_rest_reply_err(call->req);
-            return;
-        }
-        eng_rest_reply(call->req, 200, eng_rest_cluster_json(&c));
-        return;
-    }
-    eng_cluster_t *cs = NULL;
-    size_t n = 0;
-    if (eng_store_cluster_list(s, &cs, &n) < 0) {
-        eng_rest_reply_err(call->req);
-        return;
-    }
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, eng_rest_cluster_json(&cs[i]));
-    free(cs);
-    eng_rest_reply(call->req, 200, json_pack("{s:o}", "cluster", list));
-}
-
-/* Query parameter `key` as an integer in [min, max], or `dflt` if absent. */
-static int
-s_query_int(struct evkeyvalq *q, const char *key, int64_t min, int64_t max,
-            int64_t dflt, int64_t *out)
-{
-    const char *v = evhttp_find_header(q, key);
-    *out = dflt;
-    if (!v)
-        return 0;
-    char what[64];
-    snprintf(what, sizeof(what), "query parameter '%s'", key);
-    return cmn_parse_int64(v, min, max, what, out);
-}
-
-static void
-s_events(eng_rest_call_t *call)
-{
-    struct evkeyvalq q;
-    TAILQ_INIT(&q);
-    if (call->query && evhttp_parse_query_str(call->query, &q) < 0) {
-        CMN_ERR(CMN_ERR_INVALID, "malformed query string");
-        eng_rest_reply_err(call->req);
-        return;
-    }
-    int64_t max, from;
-    if (s_query_int(&q, "max", 1, ENG_REST_EVENTS_MAX, ENG_REST_EVENTS_DEFAULT,
-                    &max) < 0 ||
-        s_query_int(&q, "from", 0, INT64_MAX, 0, &from) < 0) {
-        evhttp_clear_headers(&q);
-        eng_rest_reply_err(call->req);
-        return;
-    }
-    evhttp_clear_headers(&q);
-    eng_event_t *evs = NULL;
-    size_t n = 0;
-    if (eng_store_event_list(call->ctx->store, from, (size_t)max, true, &evs,
-                             &n) < 0) {
-        eng_rest_reply_err(call->req);
-        return;
-    }
-    json_t *list = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, eng_rest_event_json(&evs[i]));
-    free(evs);
-    eng_rest_reply(call->req, 200, json_pack("{s:o}", "event", list));
+    cmn_code_t code = cmn_err_code();
+    if (code == CMN_OK)
+        code = CMN_ERR_INTERNAL;
+    const char *msg = cmn_err_msg();
+    CMN_INFO("%s: %d %s", evhttp_request_get_uri(call->req),
+             eng_rest_http_status(code), msg);
+    eng_rest_reply_as(call->req, eng_rest_http_status(code), "action",
+                      json_pack("{s:s, s:o}", "status", "failed", "fault",
+                                eng_rest_fault_json(code, msg)));
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -370,30 +358,119 @@ s_method_bit(enum evhttp_cmd_type cmd)
     }
 }
 
+static const char *
+s_method_name(unsigned bit)
+{
+    switch (bit) {
+    case ENG_REST_GET: return "GET";
+    case ENG_REST_POST: return "POST";
+    case ENG_REST_PUT: return "PUT";
+    case ENG_REST_DELETE: return "DELETE";
+    default: return "OTHER";
+    }
+}
+
 static void
 s_dispatch(eng_rest_call_t *call)
 {
     switch (call->route.kind) {
-    case ENG_ROUTE_ROOT: s_root(call); break;
+    case ENG_ROUTE_ROOT: eng_rest_handle_root(call); break;
     case ENG_ROUTE_DCS:
-    case ENG_ROUTE_DC: s_dcs(call); break;
+    case ENG_ROUTE_DC: eng_rest_handle_dcs(call); break;
     case ENG_ROUTE_CLUSTERS:
-    case ENG_ROUTE_CLUSTER: s_clusters(call); break;
-    case ENG_ROUTE_EVENTS: s_events(call); break;
+    case ENG_ROUTE_CLUSTER: eng_rest_handle_clusters(call); break;
+    case ENG_ROUTE_EVENTS: eng_rest_handle_events(call); break;
     case ENG_ROUTE_HOSTS:
     case ENG_ROUTE_HOST:
     case ENG_ROUTE_HOST_STATS:
     case ENG_ROUTE_HOST_NICS:
+    case ENG_ROUTE_HOST_ACTION:
     case ENG_ROUTE_HOST_PING: eng_rest_handle_hosts(call); break;
     case ENG_ROUTE_VMS:
     case ENG_ROUTE_VM:
     case ENG_ROUTE_VM_STATS:
+    case ENG_ROUTE_VM_NICS:
+    case ENG_ROUTE_VM_DISKS:
     case ENG_ROUTE_VM_ACTION: eng_rest_handle_vms(call); break;
+    case ENG_ROUTE_USERS:
+    case ENG_ROUTE_USER:
+    case ENG_ROUTE_USER_PERMS: eng_rest_handle_users(call); break;
     default:
         CMN_ERR(CMN_ERR_NOT_FOUND, "no such path");
         eng_rest_reply_err(call->req);
         break;
     }
+}
+
+/* The CA certificate, unauthenticated: /ca.crt and oVirt's pki-resource. */
+static bool
+s_ca_path(eng_rest_t *rest, struct evhttp_request *req, const char *path,
+          const char *query)
+{
+    bool ovirt = strcmp(path, "/ovirt-engine/services/pki-resource") == 0;
+    if (strcmp(path, "/ca.crt") != 0 && !ovirt)
+        return false;
+    if (ovirt) {
+        char res[64], fmt[64];
+        if (eng_rest_query_get(query, "resource", res, sizeof(res)) < 0 ||
+            eng_rest_query_get(query, "format", fmt, sizeof(fmt)) < 0) {
+            eng_rest_reply_err(req);
+            return true;
+        }
+        if (strcmp(res, "ca-certificate") != 0 ||
+            (fmt[0] && strcmp(fmt, "X509-PEM-CA") != 0)) {
+            CMN_ERR(CMN_ERR_NOT_FOUND, "only resource=ca-certificate with "
+                    "format=X509-PEM-CA is served");
+            eng_rest_reply_err(req);
+            return true;
+        }
+    }
+    if (!rest->pki) {
+        CMN_ERR(CMN_ERR_NOT_FOUND, "the engine serves plain HTTP (api.tls is "
+                "false): there is no CA certificate");
+        eng_rest_reply_err(req);
+        return true;
+    }
+    const char *pem = eng_pki_ca_pem(rest->pki);
+    s_send(req, 200, ovirt ? "application/x-x509-ca-cert" : "text/plain",
+           pem, strlen(pem));
+    return true;
+}
+
+/* An XML body becomes the same JSON tree (as text) the parsers read. */
+static int
+s_xml_body(eng_rest_call_t *call, char **body)
+{
+    const char *ct = evhttp_find_header(
+        evhttp_request_get_input_headers(call->req), "Content-Type");
+    if (!ct || !strcasestr(ct, "xml") || call->body_len == 0)
+        return 0;
+    size_t i = 0;
+    while (i < call->body_len && strchr(" \t\r\n", (*body)[i]))
+        i++;
+    if (i == call->body_len)
+        return 0;
+    json_t *tree = eng_xml_parse(*body, call->body_len,
+                                 (size_t)call->ctx->conf.api_max_body, NULL, 0);
+    if (!tree)
+        return -1;
+    char *text = json_dumps(tree, JSON_COMPACT);
+    json_decref(tree);
+    if (!text)
+        return CMN_ERR(CMN_ERR_NOMEM, "out of memory converting XML");
+    free(*body);
+    *body = text;
+    call->body = text;
+    call->body_len = strlen(text);
+    return 0;
+}
+
+static void
+s_unauthorized(struct evhttp_request *req)
+{
+    evhttp_add_header(evhttp_request_get_output_headers(req),
+                      "WWW-Authenticate", "Basic realm=\"RESTAPI\"");
+    eng_rest_reply_err(req);
 }
 
 static void
@@ -413,10 +490,16 @@ s_gencb(struct evhttp_request *req, void *arg)
         .method = s_method_bit(evhttp_request_get_command(req)),
         .query = evhttp_uri_get_query(uri),
     };
-    if (eng_rest_route(path, &call.route) < 0) {
+    if (call.method == ENG_REST_GET &&
+        s_ca_path(rest, req, path, call.query))
+        return;
+    bool sso = strcmp(path, "/ovirt-engine/sso/oauth/token") == 0;
+    if (!sso && eng_rest_route(path, &call.route) < 0) {
         eng_rest_reply_err(req);
         return;
     }
+    if (sso)
+        call.route.allowed = ENG_REST_POST;
     if (!(call.method & call.route.allowed)) {
         char allow[64];
         eng_rest_allow(call.route.allowed, allow, sizeof(allow));
@@ -451,13 +534,124 @@ s_gencb(struct evhttp_request *req, void *arg)
     body[len] = '\0';
     call.body = body;
     call.body_len = len;
-    CMN_DEBUG("%s %s (%zu bytes)", evhttp_request_get_command(req) ==
-              EVHTTP_REQ_GET ? "GET" : "call", evhttp_request_get_uri(req), len);
+    CMN_DEBUG("%s %s (%zu bytes)", s_method_name(call.method),
+              evhttp_request_get_uri(req), len);
+    if (sso) {
+        eng_rest_handle_sso(&call);
+        free(body);
+        return;
+    }
+    if (eng_rest_authenticate(&call) < 0) {
+        s_unauthorized(req);
+        free(body);
+        return;
+    }
+    if (eng_auth_check(call.user.role, s_method_name(call.method),
+                       eng_rest_route_kind(&call.route),
+                       eng_rest_route_action(&call.route)) < 0) {
+        eng_rest_reply_err(req);
+        free(body);
+        return;
+    }
+    struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+    const char *filter = evhttp_find_header(ih, "Filter");
+    call.filter = filter && strcasecmp(filter, "true") == 0;
+    char async[16];
+    int have = eng_rest_query_get(call.query, "async", async, sizeof(async));
+    if (have < 0 || (have == 1 && strcmp(async, "true") != 0 &&
+                     strcmp(async, "false") != 0)) {
+        if (have == 1)
+            CMN_ERR(CMN_ERR_INVALID, "query parameter 'async': expected true "
+                    "or false");
+        eng_rest_reply_err(req);
+        free(body);
+        return;
+    }
+    call.async = have == 1 && strcmp(async, "true") == 0;
+    if (s_xml_body(&call, &body) < 0) {
+        eng_rest_reply_err(req);
+        free(body);
+        return;
+    }
     s_dispatch(&call);
     free(body);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
+
+static struct bufferevent *
+s_bevcb(struct event_base *base, void *arg)
+{
+    eng_rest_t *rest = arg;
+    SSL *ssl = SSL_new(rest->ssl_ctx);
+    if (!ssl) {
+        CMN_WARN("cannot make a TLS session for a new connection");
+        return NULL;
+    }
+    struct bufferevent *bev = bufferevent_openssl_socket_new(
+        base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+    if (bev)
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    return bev;
+}
+
+/* The CA and server certificate (made at first start) and the TLS
+ * context. */
+static int
+s_tls_setup(eng_rest_t *rest)
+{
+    const eng_conf_t *conf = &rest->ctx->conf;
+    char names_buf[4096];
+    const char *names[ENG_PKI_MAX_NAMES + 1];
+    size_t n = 0;
+    snprintf(names_buf, sizeof(names_buf), "%s",
+             conf->api_server_names ? conf->api_server_names : "");
+    for (char *tok = names_buf; *tok;) {
+        size_t skip = strspn(tok, ", ");
+        tok += skip;
+        if (!*tok)
+            break;
+        size_t len = strcspn(tok, ", ");
+        if (n == ENG_PKI_MAX_NAMES - 1)
+            return CMN_ERR(CMN_ERR_CONFIG, "api.server_names: more than %d "
+                           "names", ENG_PKI_MAX_NAMES - 1);
+        names[n++] = tok;
+        if (!tok[len])
+            break;
+        tok[len] = '\0';
+        tok += len + 1;
+    }
+    if (conf->api_listen && conf->api_listen[0])
+        names[n++] = conf->api_listen;
+    names[n] = NULL;
+    eng_pki_opts_t opts = { .dir = conf->api_pki_dir, .names = names };
+    rest->pki = eng_pki_open(&opts);
+    if (!rest->pki)
+        return -1;
+    rest->ssl_ctx = eng_pki_server_ctx(rest->pki);
+    if (!rest->ssl_ctx)
+        return -1;
+    evhttp_set_bevcb(rest->http, s_bevcb, rest);
+    return 0;
+}
+
+static void
+s_free(eng_rest_t *rest)
+{
+    if (rest->http)
+        evhttp_free(rest->http);
+    if (rest->ssl_ctx)
+        SSL_CTX_free(rest->ssl_ctx);
+    eng_pki_destroy(&rest->pki);
+    eng_rest_auth_destroy(&rest->auth);
+    free(rest);
+}
+
+eng_rest_auth_t *
+eng_rest_get_auth(eng_rest_t *rest)
+{
+    return rest->auth;
+}
 
 eng_rest_t *
 eng_rest_new(eng_ctx_t *ctx)
@@ -468,17 +662,26 @@ eng_rest_new(eng_ctx_t *ctx)
         return NULL;
     }
     rest->ctx = ctx;
+    rest->auth = eng_rest_auth_new(ctx);
+    if (!rest->auth) {
+        s_free(rest);
+        return NULL;
+    }
     rest->http = evhttp_new(ctx->base);
     if (!rest->http) {
         CMN_ERR(CMN_ERR_NOMEM, "cannot create the HTTP server");
-        free(rest);
+        s_free(rest);
+        return NULL;
+    }
+    if (ctx->conf.api_tls && s_tls_setup(rest) < 0) {
+        s_free(rest);
         return NULL;
     }
     evhttp_set_allowed_methods(rest->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
                                EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
                                EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
                                EVHTTP_REQ_PATCH);
-    /* Bodies a little over the limit get our JSON 413; libevent itself
+    /* Bodies a little over the limit get our 413 fault; libevent itself
      * refuses (with its own 413) anything far bigger, before reading it. */
     int64_t max = ctx->conf.api_max_body > 0 ? ctx->conf.api_max_body : 1 << 20;
     int64_t hard = max * 2 > max + 65536 ? max * 2 : max + 65536;
@@ -503,8 +706,7 @@ eng_rest_new(eng_ctx_t *ctx)
     if (!bs) {
         CMN_ERR_ERRNO(CMN_ERR_IO, "cannot bind the REST API to %s:%" PRId64,
                       addr, ctx->conf.api_port);
-        evhttp_free(rest->http);
-        free(rest);
+        s_free(rest);
         return NULL;
     }
     struct sockaddr_storage ss;
@@ -516,7 +718,9 @@ eng_rest_new(eng_ctx_t *ctx)
         else if (ss.ss_family == AF_INET6)
             rest->port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
     }
-    CMN_INFO("REST API on http://%s:%d" ENG_REST_BASE, addr, rest->port);
+    CMN_INFO("REST API on %s://%s:%d" ENG_REST_BASE "%s",
+             rest->pki ? "https" : "http", addr, rest->port,
+             rest->pki ? "" : " (plain HTTP: api.tls is false)");
     return rest;
 }
 
@@ -544,7 +748,6 @@ eng_rest_destroy(eng_rest_t **p)
             eng_rest_reply(req, 503, eng_rest_fault_json(CMN_ERR_UNAVAILABLE,
                            "the engine is shutting down"));
     }
-    evhttp_free(rest->http);
-    free(rest);
+    s_free(rest);
     *p = NULL;
 }

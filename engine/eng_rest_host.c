@@ -8,6 +8,7 @@
 #include <event2/http.h>
 
 #include "cmn_log.h"
+#include "eng_agents.h"
 
 CMN_LOG_INIT("rest.host");
 
@@ -70,11 +71,18 @@ s_list(eng_rest_call_t *call)
         eng_rest_reply_err(call->req);
         goto out;
     }
+    int64_t max;
+    if (eng_rest_query_max(call->query, INT32_MAX, INT32_MAX, &max) < 0) {
+        eng_rest_reply_err(call->req);
+        goto out;
+    }
     for (size_t i = 0; i < nh; i++)
         if (eng_search_match(search, &hosts[i], s_host_get))
             sel[k++] = &hosts[i];
     if (search)
         eng_search_sort(search, sel, k, s_host_get);
+    if ((int64_t)k > max)
+        k = (size_t)max;
     json_t *list = json_array();
     for (size_t i = 0; i < k; i++) {
         const eng_host_t *h = sel[i];
@@ -132,6 +140,167 @@ s_ping(eng_rest_call_t *call, const eng_host_t *h)
     /* else: answered by eng_rest_pending_cb; p may already be gone. */
 }
 
+/* VMs on host `h` that are not down, as "a, b, c" (at most `size`). */
+static int
+s_running(eng_rest_call_t *call, const eng_host_t *h, char *buf, size_t size)
+{
+    eng_vm_t *vms = NULL;
+    size_t nv = 0, off = 0;
+    int count = 0;
+    buf[0] = '\0';
+    if (eng_store_vm_list_by_host(call->ctx->store, h->id, &vms, &nv) < 0)
+        return -1;
+    for (size_t i = 0; i < nv; i++) {
+        if (vms[i].status == ENG_VM_DOWN)
+            continue;
+        count++;
+        int n = snprintf(buf + off, size - off, "%s%s", off ? ", " : "",
+                         vms[i].name);
+        if (n > 0 && (size_t)n < size - off)
+            off += (size_t)n;
+    }
+    free(vms);
+    return count;
+}
+
+static void
+s_host_action(eng_rest_call_t *call, const eng_host_t *h)
+{
+    char why[ENG_NAME_LEN + 64];
+    if (eng_rest_parse_action(call->body, call->body_len) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    eng_rest_hact_t act = call->route.haction;
+    snprintf(why, sizeof(why), "%s by %s", eng_rest_hact_name(act),
+             call->user.name);
+    bool maint = false;
+    switch (act) {
+    case ENG_REST_HACT_DEACTIVATE: {
+        char names[1024];
+        int n = s_running(call, h, names, sizeof(names));
+        if (n < 0)
+            goto fail;
+        if (n > 0) {
+            CMN_ERR(CMN_ERR_STATE, "host %s still runs %d VM(s): %s; stop or "
+                    "move them first", h->name, n, names);
+            goto fail;
+        }
+        if (h->status == ENG_HOST_MAINTENANCE) {
+            CMN_ERR(CMN_ERR_STATE, "host %s is already in maintenance",
+                    h->name);
+            goto fail;
+        }
+        maint = true;
+        break;
+    }
+    case ENG_REST_HACT_ACTIVATE:
+        if (h->status != ENG_HOST_MAINTENANCE) {
+            CMN_ERR(CMN_ERR_STATE, "host %s is %s: only a host in "
+                    "maintenance can be activated", h->name,
+                    eng_host_status_name(h->status));
+            goto fail;
+        }
+        break;
+    case ENG_REST_HACT_APPROVE:
+        if (h->status != ENG_HOST_PENDING_APPROVAL) {
+            CMN_ERR(CMN_ERR_STATE, "host %s is %s: only a host pending "
+                    "approval can be approved", h->name,
+                    eng_host_status_name(h->status));
+            goto fail;
+        }
+        break;
+    default:
+        CMN_ERR(CMN_ERR_NOT_FOUND, "no such action");
+        goto fail;
+    }
+    if (eng_agents_host_admin(call->ctx->agents, h->id, maint, why) < 0)
+        goto fail;
+    eng_event(call->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_ADMIN, h->id, NULL,
+              call->user.name, "Host %s: %s", h->name, why);
+    eng_rest_reply_as(call->req, 200, "action",
+                      json_pack("{s:s}", "status", "complete"));
+    return;
+fail:
+    eng_rest_action_failed(call);
+}
+
+static void
+s_remove(eng_rest_call_t *call, const eng_host_t *h)
+{
+    if (h->status != ENG_HOST_MAINTENANCE) {
+        CMN_ERR(CMN_ERR_STATE, "host %s is %s: put it in maintenance "
+                "(deactivate) before removing it", h->name,
+                eng_host_status_name(h->status));
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    if (eng_store_host_delete(call->ctx->store, h->id) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    eng_event(call->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_REMOVED, NULL, NULL,
+              call->user.name, "Host %s (%s) removed by %s", h->name, h->id,
+              call->user.name);
+    eng_rest_reply(call->req, 200, NULL);
+}
+
+/* PUT: name, description-less hosts take a new name and cluster. */
+static void
+s_update(eng_rest_call_t *call, eng_host_t *h)
+{
+    static const char *const known[] = { "name", "cluster", "id", "href",
+        "address", "status", NULL };
+    json_t *root = NULL;
+    if (eng_rest_parse_object(call->body, call->body_len, false, &root) < 0)
+        goto fail;
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        bool ok = false;
+        for (const char *const *k = known; *k && !ok; k++)
+            ok = strcmp(*k, key) == 0;
+        if (!ok) {
+            CMN_ERR(CMN_ERR_INVALID, "unknown field '%s' (known: name, "
+                    "cluster)", key);
+            goto fail;
+        }
+    }
+    v = json_object_get(root, "name");
+    if (v) {
+        if (!json_is_string(v) ||
+            !cmn_str_printable(json_string_value(v), ENG_NAME_LEN - 1, "/")) {
+            CMN_ERR(CMN_ERR_INVALID, "field 'name': expected a name (1..255 "
+                    "printable characters, no '/')");
+            goto fail;
+        }
+        snprintf(h->name, sizeof(h->name), "%s", json_string_value(v));
+    }
+    v = json_object_get(root, "cluster");
+    if (v) {
+        json_t *id = json_object_get(v, "id"), *nm = json_object_get(v, "name");
+        const char *ref = json_is_string(id) ? json_string_value(id) :
+                          json_is_string(nm) ? json_string_value(nm) : NULL;
+        eng_cluster_t c;
+        if (!ref) {
+            CMN_ERR(CMN_ERR_INVALID, "field 'cluster': expected {\"id\"} or "
+                    "{\"name\"}");
+            goto fail;
+        }
+        if (eng_rest_find_cluster(call->ctx->store, ref, &c) < 0)
+            goto fail;
+        memcpy(h->cluster_id, c.id, sizeof(h->cluster_id));
+    }
+    if (eng_store_host_put(call->ctx->store, h) < 0)
+        goto fail;
+    json_decref(root);
+    s_show(call, h);
+    return;
+fail:
+    json_decref(root);
+    eng_rest_reply_err(call->req);
+}
+
 void
 eng_rest_handle_hosts(eng_rest_call_t *call)
 {
@@ -147,7 +316,15 @@ eng_rest_handle_hosts(eng_rest_call_t *call)
     }
     switch (call->route.kind) {
     case ENG_ROUTE_HOST:
-        s_show(call, &h);
+        if (call->method == ENG_REST_DELETE)
+            s_remove(call, &h);
+        else if (call->method == ENG_REST_PUT)
+            s_update(call, &h);
+        else
+            s_show(call, &h);
+        break;
+    case ENG_ROUTE_HOST_ACTION:
+        s_host_action(call, &h);
         break;
     case ENG_ROUTE_HOST_STATS:
         eng_rest_reply(call->req, 200, eng_rest_stats_json(

@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cmn_err.h"
+#include "eng_auth.h"
 #include "eng_ctx.h"
 #include "eng_ops.h"
 #include "eng_rest.h"
@@ -18,11 +19,27 @@
 #include "eng_store.h"
 
 #define ENG_REST_BASE "/ovirt-engine/api"
-#define ENG_REST_USER "admin@internal"
 #define ENG_REST_EVENTS_MAX 10000
 #define ENG_REST_EVENTS_DEFAULT 100
 #define ENG_REST_PING_MAX 10000
 #define ENG_REST_PING_DEFAULT 10
+
+/* Event codes of what the REST layer itself does (stable; shown in the
+ * API; the others are in eng_store.h). */
+enum {
+    ENG_EV_HOST_ADMIN = 110,        /* activate/deactivate/approve/remove */
+    ENG_EV_VM_TICKET = 220,         /* console ticket set */
+    ENG_EV_DC_ADDED = 300,
+    ENG_EV_DC_UPDATED = 301,
+    ENG_EV_DC_REMOVED = 302,
+    ENG_EV_CLUSTER_ADDED = 310,
+    ENG_EV_CLUSTER_UPDATED = 311,
+    ENG_EV_CLUSTER_REMOVED = 312,
+    ENG_EV_USER_ADDED = 400,
+    ENG_EV_USER_REMOVED = 401,
+    ENG_EV_USER_ROLE = 402,
+    ENG_EV_USER_LOGIN = 403,        /* a token issued */
+};
 
 /* ---- routing ----------------------------------------------------------- */
 
@@ -51,6 +68,12 @@ typedef enum {
     ENG_ROUTE_VM_STATS,         /* /vms/{id}/statistics */
     ENG_ROUTE_VM_ACTION,        /* /vms/{id}/{action} */
     ENG_ROUTE_EVENTS,
+    ENG_ROUTE_HOST_ACTION,      /* /hosts/{id}/{activate|deactivate|approve} */
+    ENG_ROUTE_VM_NICS,          /* /vms/{id}/nics */
+    ENG_ROUTE_VM_DISKS,         /* /vms/{id}/disk_attachments */
+    ENG_ROUTE_USERS,            /* /users */
+    ENG_ROUTE_USER,             /* /users/{id} */
+    ENG_ROUTE_USER_PERMS,       /* /users/{id}/permissions */
     ENG_ROUTE__LAST
 } eng_route_kind_t;
 
@@ -64,14 +87,25 @@ typedef enum {
     ENG_REST_ACT_SUSPEND,
     ENG_REST_ACT_PAUSE,
     ENG_REST_ACT_RESUME,
+    ENG_REST_ACT_TICKET,
+    ENG_REST_ACT_MIGRATE,
     ENG_REST_ACT__LAST
 } eng_rest_act_t;
+
+/* Host actions of the API. */
+typedef enum {
+    ENG_REST_HACT_ACTIVATE = 0,
+    ENG_REST_HACT_DEACTIVATE,
+    ENG_REST_HACT_APPROVE,
+    ENG_REST_HACT__LAST
+} eng_rest_hact_t;
 
 typedef struct {
     eng_route_kind_t kind;
     unsigned allowed;           /* ENG_REST_* bits */
     char id[ENG_NAME_LEN];      /* the {id} segment, URL-decoded */
     eng_rest_act_t action;      /* for ENG_ROUTE_VM_ACTION */
+    eng_rest_hact_t haction;    /* for ENG_ROUTE_HOST_ACTION */
 } eng_route_t;
 
 /* Route a path (without the query string; still URL-encoded). Returns 0
@@ -85,6 +119,23 @@ const char *eng_rest_allow(unsigned allowed, char *buf, size_t len);
 /* Name of an action ("start", ...) and the action for a name (-1). */
 const char *eng_rest_act_name(eng_rest_act_t act);
 int eng_rest_act_parse(const char *name);
+const char *eng_rest_hact_name(eng_rest_hact_t act);
+int eng_rest_hact_parse(const char *name);
+
+/* The collection a route belongs to, as eng_auth_check names it ("vms",
+ * "hosts", "users", ..., "api" for the root), and the action it runs (NULL
+ * for plain CRUD). */
+const char *eng_rest_route_kind(const eng_route_t *r);
+const char *eng_rest_route_action(const eng_route_t *r);
+
+/* Value of parameter `key` in a raw query string (NULL: none), URL-decoded
+ * into buf. 1 if present, 0 if absent, -1 with CMN_ERR_INVALID for a
+ * malformed query string. */
+int eng_rest_query_get(const char *query, const char *key, char *buf,
+                       size_t size);
+/* `max` (1..limit, default dflt) of a query string. */
+int eng_rest_query_max(const char *query, int64_t limit, int64_t dflt,
+                       int64_t *out);
 
 /* Resolve an {id} that is a UUID or a name. 0 and *out filled, or -1 with
  * CMN_ERR_NOT_FOUND ("VM 'x' not found"). For hosts call eng_host_clear
@@ -164,6 +215,24 @@ int eng_rest_parse_start(const char *body, size_t len,
  * only "async"/"force" booleans (accepted, ignored). */
 int eng_rest_parse_action(const char *body, size_t len);
 
+/* Bodies of eng_rest_body.c; each -1 with CMN_ERR_INVALID naming the
+ * field. Data center / cluster: fields present overwrite *dc / *c (create:
+ * name required); a cluster's data center reference (id or name) goes to
+ * dc_ref ("" if absent). */
+int eng_rest_parse_dc(const char *body, size_t len, bool update, eng_dc_t *dc);
+int eng_rest_parse_cluster(const char *body, size_t len, bool update,
+                           eng_cluster_t *c, char dc_ref[ENG_NAME_LEN]);
+/* POST /users: {"user_name", "password", "role": {"name"}}; a name with
+ * no '@' gets "@internal"; *role -1 when not given. */
+int eng_rest_parse_user(const char *body, size_t len, char name[ENG_NAME_LEN],
+                        char *password, size_t pw_size, int *role);
+/* POST /users/{id}/permissions: {"role": {"name": "Operator"}}. */
+int eng_rest_parse_perm(const char *body, size_t len, int *role);
+/* Ticket action: optional {"ticket": {"expiry": seconds}}. */
+#define ENG_REST_TICKET_DEFAULT_S 120
+#define ENG_REST_TICKET_MAX_S 86400
+int eng_rest_parse_ticket(const char *body, size_t len, int64_t *expiry_s);
+
 /* Parse an optional ping body {"count": N}; empty gives the default. */
 int eng_rest_parse_ping(const char *body, size_t len, unsigned *count);
 
@@ -207,12 +276,24 @@ typedef struct {
     unsigned method;            /* ENG_REST_* bit */
     eng_route_t route;
     const char *query;          /* raw query string or NULL */
-    const char *body;           /* request body (NUL-terminated) */
+    const char *body;           /* request body as JSON text (an XML body
+                                   is converted first; NUL-terminated) */
     size_t body_len;
+    eng_user_t user;            /* who asks (authenticated) */
+    bool filter;                /* "Filter: true": only the user's own VMs */
+    bool async;                 /* ?async=true: answer "pending" at once */
 } eng_rest_call_t;
 
-/* Reply with `status` and `body` (stolen; NULL = empty). */
+/* Reply with `status` and `body` (stolen; NULL = empty), as XML or JSON
+ * per the request's Accept header (oVirt: XML unless JSON is asked for).
+ * The XML root element is inferred: a one-array object is a collection,
+ * a fault, an action answer, the API root, or a resource by its href. */
 void eng_rest_reply(struct evhttp_request *req, int status, json_t *body);
+/* Same with an explicit XML root element name. */
+void eng_rest_reply_as(struct evhttp_request *req, int status,
+                       const char *name, json_t *body);
+/* True if the request wants XML (Accept). */
+bool eng_rest_want_xml(struct evhttp_request *req);
 /* Reply with the fault of the recorded error (or `code`/`detail` if none). */
 void eng_rest_reply_err(struct evhttp_request *req);
 
@@ -231,9 +312,43 @@ eng_rest_pending_t *eng_rest_pending_new(eng_rest_call_t *call,
 void eng_rest_pending_drop(eng_rest_pending_t *p);
 /* The eng_op_cb to pass with the pending as opaque. */
 void eng_rest_pending_cb(cmn_code_t code, const char *message, void *opaque);
+/* After an operation began: with call->async, answer 202 "pending" now
+ * (the outcome is then only logged and in the event log). */
+void eng_rest_pending_started(eng_rest_call_t *call, eng_rest_pending_t *p);
+/* An action that could not begin: {"status": "failed", "fault"} with the
+ * HTTP status of the recorded error. */
+void eng_rest_action_failed(eng_rest_call_t *call);
 
-/* Handlers (eng_rest_vm.c, eng_rest_host.c). */
+/* Handlers (eng_rest_vm.c, eng_rest_host.c, eng_rest_inv.c,
+ * eng_rest_auth.c). */
 void eng_rest_handle_vms(eng_rest_call_t *call);
 void eng_rest_handle_hosts(eng_rest_call_t *call);
+void eng_rest_handle_root(eng_rest_call_t *call);
+/* POST /vms/{id}/ticket (eng_rest_ticket.c). */
+void eng_rest_vm_ticket(eng_rest_call_t *call, const eng_vm_t *vm);
+void eng_rest_handle_dcs(eng_rest_call_t *call);
+void eng_rest_handle_clusters(eng_rest_call_t *call);
+void eng_rest_handle_events(eng_rest_call_t *call);
+void eng_rest_handle_users(eng_rest_call_t *call);
+/* POST /ovirt-engine/sso/oauth/token (form body; answers JSON always). */
+void eng_rest_handle_sso(eng_rest_call_t *call);
+
+/* ---- authentication (eng_rest_auth.c) ---------------------------------- */
+
+typedef struct eng_rest_auth eng_rest_auth_t;
+
+/* Create admin@internal at first start (password from the config, its
+ * file, or a random one written to <state_dir>/admin-password) and the
+ * Basic credential cache. NULL with an error recorded. */
+eng_rest_auth_t *eng_rest_auth_new(eng_ctx_t *ctx);
+void eng_rest_auth_destroy(eng_rest_auth_t **p);
+/* Forget cached Basic credentials (after a user change). */
+void eng_rest_auth_flush(eng_rest_auth_t *a);
+/* The auth state of the server (eng_rest.c). */
+eng_rest_auth_t *eng_rest_get_auth(eng_rest_t *rest);
+/* Authenticate `call` (session cookie, Bearer or Basic); with "Prefer:
+ * persistent-auth" a Basic login gets a session cookie. 0 with call->user
+ * set, or -1 with CMN_ERR_AUTH recorded. */
+int eng_rest_authenticate(eng_rest_call_t *call);
 
 #endif /* ENG_REST_PRIV_H */

@@ -140,6 +140,8 @@ eng_rest_vm_json(const eng_vm_t *vm)
     json_object_set_new(o, "actions", json_pack("{s:o}", "link", acts));
     json_t *links = json_array();
     json_array_append_new(links, s_link("statistics", "vms", vm->id));
+    json_array_append_new(links, s_link("nics", "vms", vm->id));
+    json_array_append_new(links, s_link("disk_attachments", "vms", vm->id));
     json_object_set_new(o, "link", links);
     return o;
 }
@@ -223,6 +225,9 @@ eng_rest_host_json(const eng_host_t *h, int active, int total)
     if (h->last_seen_ms > 0)
         json_object_set_new(o, "last_seen", json_integer(h->last_seen_ms));
     json_t *acts = json_array();
+    for (int a = 0; a < ENG_REST_HACT__LAST; a++)
+        json_array_append_new(acts, s_link(
+            eng_rest_hact_name((eng_rest_hact_t)a), "hosts", h->id));
     json_array_append_new(acts, s_link("ping", "hosts", h->id));
     json_object_set_new(o, "actions", json_pack("{s:o}", "link", acts));
     json_t *links = json_array();

@@ -25,7 +25,62 @@ static const char *const s_act_names[ENG_REST_ACT__LAST] = {
     [ENG_REST_ACT_SUSPEND] = "suspend",
     [ENG_REST_ACT_PAUSE] = "pause",
     [ENG_REST_ACT_RESUME] = "resume",
+    [ENG_REST_ACT_TICKET] = "ticket",
+    [ENG_REST_ACT_MIGRATE] = "migrate",
 };
+
+static const char *const s_hact_names[ENG_REST_HACT__LAST] = {
+    [ENG_REST_HACT_ACTIVATE] = "activate",
+    [ENG_REST_HACT_DEACTIVATE] = "deactivate",
+    [ENG_REST_HACT_APPROVE] = "approve",
+};
+
+const char *
+eng_rest_hact_name(eng_rest_hact_t act)
+{
+    if ((int)act < 0 || act >= ENG_REST_HACT__LAST)
+        return "unknown";
+    return s_hact_names[act];
+}
+
+int
+eng_rest_hact_parse(const char *name)
+{
+    for (int i = 0; i < ENG_REST_HACT__LAST; i++)
+        if (strcmp(name, s_hact_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *
+eng_rest_route_kind(const eng_route_t *r)
+{
+    switch (r->kind) {
+    case ENG_ROUTE_DCS: case ENG_ROUTE_DC: return "datacenters";
+    case ENG_ROUTE_CLUSTERS: case ENG_ROUTE_CLUSTER: return "clusters";
+    case ENG_ROUTE_HOSTS: case ENG_ROUTE_HOST: case ENG_ROUTE_HOST_STATS:
+    case ENG_ROUTE_HOST_NICS: case ENG_ROUTE_HOST_PING:
+    case ENG_ROUTE_HOST_ACTION: return "hosts";
+    case ENG_ROUTE_VMS: case ENG_ROUTE_VM: case ENG_ROUTE_VM_STATS:
+    case ENG_ROUTE_VM_ACTION: case ENG_ROUTE_VM_NICS:
+    case ENG_ROUTE_VM_DISKS: return "vms";
+    case ENG_ROUTE_EVENTS: return "events";
+    case ENG_ROUTE_USERS: case ENG_ROUTE_USER:
+    case ENG_ROUTE_USER_PERMS: return "users";
+    default: return "api";
+    }
+}
+
+const char *
+eng_rest_route_action(const eng_route_t *r)
+{
+    switch (r->kind) {
+    case ENG_ROUTE_VM_ACTION: return eng_rest_act_name(r->action);
+    case ENG_ROUTE_HOST_ACTION: return eng_rest_hact_name(r->haction);
+    case ENG_ROUTE_HOST_PING: return "ping";
+    default: return NULL;
+    }
+}
 
 const char *
 eng_rest_act_name(eng_rest_act_t act)
@@ -132,11 +187,15 @@ eng_rest_route(const char *path, eng_route_t *out)
         unsigned coll_allowed, one_allowed;
     } colls[] = {
         { "datacenters", ENG_ROUTE_DCS, ENG_ROUTE_DC,
-          ENG_REST_GET, ENG_REST_GET },
+          ENG_REST_GET | ENG_REST_POST,
+          ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE },
         { "clusters", ENG_ROUTE_CLUSTERS, ENG_ROUTE_CLUSTER,
-          ENG_REST_GET, ENG_REST_GET },
+          ENG_REST_GET | ENG_REST_POST,
+          ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE },
         { "hosts", ENG_ROUTE_HOSTS, ENG_ROUTE_HOST,
-          ENG_REST_GET, ENG_REST_GET },
+          ENG_REST_GET, ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE },
+        { "users", ENG_ROUTE_USERS, ENG_ROUTE_USER,
+          ENG_REST_GET | ENG_REST_POST, ENG_REST_GET | ENG_REST_DELETE },
         { "vms", ENG_ROUTE_VMS, ENG_ROUTE_VM, ENG_REST_GET | ENG_REST_POST,
           ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE },
         { "events", ENG_ROUTE_EVENTS, ENG_ROUTE_NONE, ENG_REST_GET, 0 },
@@ -177,10 +236,33 @@ eng_rest_route(const char *path, eng_route_t *out)
             out->allowed = ENG_REST_POST;
             return 0;
         }
+        int hact = eng_rest_hact_parse(segs[2]);
+        if (hact >= 0) {
+            out->kind = ENG_ROUTE_HOST_ACTION;
+            out->allowed = ENG_REST_POST;
+            out->haction = (eng_rest_hact_t)hact;
+            return 0;
+        }
+    }
+    if (n == 3 && colls[c].one == ENG_ROUTE_USER &&
+        strcmp(segs[2], "permissions") == 0) {
+        out->kind = ENG_ROUTE_USER_PERMS;
+        out->allowed = ENG_REST_GET | ENG_REST_POST;
+        return 0;
     }
     if (n == 3 && colls[c].one == ENG_ROUTE_VM) {
         if (strcmp(segs[2], "statistics") == 0) {
             out->kind = ENG_ROUTE_VM_STATS;
+            out->allowed = ENG_REST_GET;
+            return 0;
+        }
+        if (strcmp(segs[2], "nics") == 0) {
+            out->kind = ENG_ROUTE_VM_NICS;
+            out->allowed = ENG_REST_GET;
+            return 0;
+        }
+        if (strcmp(segs[2], "disk_attachments") == 0) {
+            out->kind = ENG_ROUTE_VM_DISKS;
             out->allowed = ENG_REST_GET;
             return 0;
         }
@@ -296,6 +378,49 @@ eng_rest_fault_json(cmn_code_t code, const char *detail)
     json_object_set_new(f, "detail", eng_rest_str(detail));
     json_object_set_new(f, "code", json_string(cmn_code_name(code)));
     return f;
+}
+
+int
+eng_rest_query_get(const char *query, const char *key, char *buf,
+                   size_t size)
+{
+    if (size)
+        buf[0] = '\0';
+    if (!query || !*query)
+        return 0;
+    struct evkeyvalq q;
+    TAILQ_INIT(&q);
+    if (evhttp_parse_query_str(query, &q) < 0)
+        return CMN_ERR(CMN_ERR_INVALID, "malformed query string");
+    const char *v = evhttp_find_header(&q, key);
+    int rc = 0;
+    if (v) {
+        if (strlen(v) >= size)
+            rc = CMN_ERR(CMN_ERR_INVALID, "query parameter '%s' is too long",
+                         key);
+        else {
+            snprintf(buf, size, "%s", v);
+            rc = 1;
+        }
+    }
+    evhttp_clear_headers(&q);
+    return rc;
+}
+
+int
+eng_rest_query_max(const char *query, int64_t limit, int64_t dflt,
+                   int64_t *out)
+{
+    char v[32];
+    *out = dflt;
+    int rc = eng_rest_query_get(query, "max", v, sizeof(v));
+    if (rc <= 0)
+        return rc;
+    if (strcmp(v, "-1") == 0) {     /* oVirt: -1 is no limit */
+        *out = limit;
+        return 0;
+    }
+    return cmn_parse_int64(v, 1, limit, "query parameter 'max'", out);
 }
 
 int

@@ -17,11 +17,20 @@ static const char *const s_vm_fields[] = {
     "name", "id", "status", "description", "memory", "cluster", "host",
     "origin", NULL };
 
-/* Search fields of a VM (eng_search_get_fn). */
+/* A VM with the names of its host and cluster, for search: oVirt's
+ * `host=` and `cluster=` take names. */
+typedef struct {
+    const eng_vm_t *vm;
+    const char *host;
+    const char *cluster;
+} s_row_t;
+
+/* Search fields of a VM row (eng_search_get_fn). */
 static const char *
 s_vm_get(const void *obj, const char *field, char *buf, size_t size)
 {
-    const eng_vm_t *vm = obj;
+    const s_row_t *row = obj;
+    const eng_vm_t *vm = row->vm;
     if (strcmp(field, "name") == 0)
         return vm->name;
     if (strcmp(field, "id") == 0)
@@ -35,51 +44,87 @@ s_vm_get(const void *obj, const char *field, char *buf, size_t size)
         return buf;
     }
     if (strcmp(field, "cluster") == 0)
-        return vm->cluster_id;
+        return row->cluster;
     if (strcmp(field, "host") == 0)
-        return vm->status != ENG_VM_DOWN ? vm->host_id : "";
+        return vm->status != ENG_VM_DOWN ? row->host : "";
     if (strcmp(field, "origin") == 0)
         return vm->external ? "external" : "herd";
     return NULL;
 }
 
+static bool
+s_owned(char (*owned)[ENG_ID_LEN], size_t n, const char *id)
+{
+    for (size_t j = 0; j < n; j++)
+        if (strcmp(owned[j], id) == 0)
+            return true;
+    return false;
+}
+
 static void
 s_list(eng_rest_call_t *call)
 {
+    eng_store_t *st = call->ctx->store;
     eng_search_t *search = NULL;
-    if (eng_rest_query_search(call->query, s_vm_fields, &search) < 0) {
-        eng_rest_reply_err(call->req);
-        return;
-    }
     eng_vm_t *vms = NULL;
-    size_t n = 0;
+    eng_host_t *hosts = NULL;
+    eng_cluster_t *cls = NULL;
+    s_row_t *rows = NULL;
     const void **sel = NULL;
-    if (eng_store_vm_list(call->ctx->store, &vms, &n) < 0) {
-        eng_search_destroy(&search);
-        eng_rest_reply_err(call->req);
-        return;
-    }
+    char (*owned)[ENG_ID_LEN] = NULL;
+    size_t n = 0, nh = 0, nc = 0, nowned = 0, k = 0;
+    int64_t max;
+    if (eng_rest_query_search(call->query, s_vm_fields, &search) < 0 ||
+        eng_rest_query_max(call->query, INT32_MAX, INT32_MAX, &max) < 0 ||
+        eng_store_vm_list(st, &vms, &n) < 0 ||
+        eng_store_host_list(st, &hosts, &nh) < 0 ||
+        eng_store_cluster_list(st, &cls, &nc) < 0 ||
+        (call->filter && eng_store_vm_owned(st, call->user.id, &owned,
+                                            &nowned) < 0))
+        goto fail;
+    rows = calloc(n ? n : 1, sizeof(*rows));
     sel = calloc(n ? n : 1, sizeof(*sel));
-    if (!sel) {
-        free(vms);
-        eng_search_destroy(&search);
+    if (!rows || !sel) {
         CMN_ERR(CMN_ERR_NOMEM, "out of memory");
-        eng_rest_reply_err(call->req);
-        return;
+        goto fail;
     }
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (eng_search_match(search, &vms[i], s_vm_get))
-            sel[k++] = &vms[i];
+    for (size_t i = 0; i < n; i++) {
+        if (call->filter && !s_owned(owned, nowned, vms[i].id))
+            continue;
+        s_row_t *r = &rows[i];
+        r->vm = &vms[i];
+        r->host = r->cluster = "";
+        for (size_t j = 0; j < nh && search; j++)
+            if (strcmp(hosts[j].id, vms[i].host_id) == 0)
+                r->host = hosts[j].name;
+        for (size_t j = 0; j < nc && search; j++)
+            if (strcmp(cls[j].id, vms[i].cluster_id) == 0)
+                r->cluster = cls[j].name;
+        if (eng_search_match(search, r, s_vm_get))
+            sel[k++] = r;
+    }
     if (search)
         eng_search_sort(search, sel, k, s_vm_get);
+    if ((int64_t)k > max)
+        k = (size_t)max;
     json_t *list = json_array();
     for (size_t i = 0; i < k; i++)
-        json_array_append_new(list, eng_rest_vm_json(sel[i]));
+        json_array_append_new(list,
+                              eng_rest_vm_json(((const s_row_t *)sel[i])->vm));
+    eng_rest_reply(call->req, 200, json_pack("{s:o}", "vm", list));
+    goto out;
+fail:
+    eng_rest_reply_err(call->req);
+out:
+    for (size_t i = 0; i < nh; i++)
+        eng_host_clear(&hosts[i]);
+    free(hosts);
+    free(cls);
+    free(owned);
+    free(rows);
     free(sel);
     free(vms);
     eng_search_destroy(&search);
-    eng_rest_reply(call->req, 200, json_pack("{s:o}", "vm", list));
 }
 
 static void
@@ -96,9 +141,14 @@ s_create(eng_rest_call_t *call)
     vm->sockets = vm->cores = vm->threads = 1;
     if (eng_rest_vm_apply(call->ctx->store, b, vm) < 0)
         goto fail;
-    if (eng_vm_create(call->ctx, vm, ENG_REST_USER) < 0)
+    if (eng_vm_create(call->ctx, vm, call->user.name) < 0)
         goto fail;
-    CMN_INFO("created VM %s (%s)", vm->name, vm->id);
+    CMN_INFO("created VM %s (%s) for %s", vm->name, vm->id, call->user.name);
+    if (eng_store_vm_set_owner(call->ctx->store, vm->id, call->user.id) < 0) {
+        CMN_WARN("VM %s: cannot record its owner: %s", vm->name,
+                 cmn_err_msg());
+        cmn_err_reset();
+    }
     char loc[512];
     const char *host = evhttp_find_header(
         evhttp_request_get_input_headers(call->req), "Host");
@@ -129,7 +179,7 @@ s_update(eng_rest_call_t *call, eng_vm_t *vm)
     }
     if (eng_rest_parse_vm(call->body, call->body_len, true, b) < 0 ||
         eng_rest_vm_apply(call->ctx->store, b, vm) < 0 ||
-        eng_vm_update(call->ctx, vm, ENG_REST_USER) < 0)
+        eng_vm_update(call->ctx, vm, call->user.name) < 0)
         goto fail;
     free(b);
     /* Show what was stored (the operation may have normalised fields). */
@@ -158,28 +208,13 @@ s_remove(eng_rest_call_t *call, const eng_vm_t *vm)
         eng_rest_reply_err(call->req);
         return;
     }
-    if (eng_vm_remove(call->ctx, vm->id, ENG_REST_USER, eng_rest_pending_cb,
+    if (eng_vm_remove(call->ctx, vm->id, call->user.name, eng_rest_pending_cb,
                       p) < 0) {
         eng_rest_pending_drop(p);
         eng_rest_reply_err(call->req);
+        return;
     }
-    /* else: answered by eng_rest_pending_cb; p may already be gone. */
-}
-
-/* An action that could not begin: the action answer shape, with the
- * status of the recorded error. */
-static void
-s_action_failed(eng_rest_call_t *call)
-{
-    cmn_code_t code = cmn_err_code();
-    if (code == CMN_OK)
-        code = CMN_ERR_INTERNAL;
-    const char *msg = cmn_err_msg();
-    CMN_INFO("%s: %d %s", evhttp_request_get_uri(call->req),
-             eng_rest_http_status(code), msg);
-    eng_rest_reply(call->req, eng_rest_http_status(code),
-                   json_pack("{s:s, s:o}", "status", "failed", "fault",
-                             eng_rest_fault_json(code, msg)));
+    eng_rest_pending_started(call, p);
 }
 
 static void
@@ -204,6 +239,13 @@ s_action(eng_rest_call_t *call, const eng_vm_t *vm)
             memcpy(host_id, h.id, sizeof(host_id));
             eng_host_clear(&h);
         }
+    } else if (act == ENG_REST_ACT_TICKET) {
+        eng_rest_vm_ticket(call, vm);
+        return;
+    } else if (act == ENG_REST_ACT_MIGRATE) {
+        CMN_ERR(CMN_ERR_UNSUPPORTED, "migration is not supported yet");
+        eng_rest_action_failed(call);
+        return;
     } else if (eng_rest_parse_action(call->body, call->body_len) < 0) {
         eng_rest_reply_err(call->req);
         return;
@@ -218,7 +260,7 @@ s_action(eng_rest_call_t *call, const eng_vm_t *vm)
     switch (act) {
     case ENG_REST_ACT_START:
         rc = eng_vm_start(call->ctx, vm->id, host_id[0] ? host_id : NULL,
-                          ENG_REST_USER, eng_rest_pending_cb, p);
+                          call->user.name, eng_rest_pending_cb, p);
         break;
     case ENG_REST_ACT_STOP: op = ENG_VM_ACT_STOP; goto act;
     case ENG_REST_ACT_SHUTDOWN: op = ENG_VM_ACT_SHUTDOWN; goto act;
@@ -228,7 +270,7 @@ s_action(eng_rest_call_t *call, const eng_vm_t *vm)
     case ENG_REST_ACT_PAUSE: op = ENG_VM_ACT_PAUSE; goto act;
     case ENG_REST_ACT_RESUME: op = ENG_VM_ACT_RESUME; goto act;
     act:
-        rc = eng_vm_action(call->ctx, vm->id, op, ENG_REST_USER,
+        rc = eng_vm_action(call->ctx, vm->id, op, call->user.name,
                            eng_rest_pending_cb, p);
         break;
     default:
@@ -237,9 +279,27 @@ s_action(eng_rest_call_t *call, const eng_vm_t *vm)
     }
     if (rc < 0) {
         eng_rest_pending_drop(p);
-        s_action_failed(call);
+        eng_rest_action_failed(call);
+        return;
     }
-    /* else: answered by eng_rest_pending_cb; p may already be gone. */
+    /* Answered by eng_rest_pending_cb (p may already be gone), or now with
+     * "pending" under ?async=true. */
+    eng_rest_pending_started(call, p);
+}
+
+/* With "Filter: true" a VM the user does not own does not exist. */
+static int
+s_not_owner(eng_rest_call_t *call, const eng_vm_t *vm)
+{
+    char (*owned)[ENG_ID_LEN] = NULL;
+    size_t n = 0;
+    if (eng_store_vm_owned(call->ctx->store, call->user.id, &owned, &n) < 0)
+        return -1;
+    bool mine = s_owned(owned, n, vm->id);
+    free(owned);
+    if (mine)
+        return 0;
+    return CMN_ERR(CMN_ERR_NOT_FOUND, "VM '%s' not found", call->route.id);
 }
 
 void
@@ -258,7 +318,8 @@ eng_rest_handle_vms(eng_rest_call_t *call)
         eng_rest_reply_err(call->req);
         return;
     }
-    if (eng_rest_find_vm(call->ctx->store, call->route.id, vm) < 0) {
+    if (eng_rest_find_vm(call->ctx->store, call->route.id, vm) < 0 ||
+        (call->filter && s_not_owner(call, vm) < 0)) {
         eng_rest_reply_err(call->req);
         free(vm);
         return;
@@ -279,6 +340,16 @@ eng_rest_handle_vms(eng_rest_call_t *call)
     case ENG_ROUTE_VM_ACTION:
         s_action(call, vm);
         break;
+    case ENG_ROUTE_VM_NICS:
+    case ENG_ROUTE_VM_DISKS: {
+        json_t *full = eng_rest_vm_json(vm);
+        const char *outer = call->route.kind == ENG_ROUTE_VM_NICS
+                            ? "nics" : "disk_attachments";
+        json_t *coll = json_incref(json_object_get(full, outer));
+        json_decref(full);
+        eng_rest_reply(call->req, 200, coll ? coll : json_object());
+        break;
+    }
     default:
         CMN_ERR(CMN_ERR_NOT_FOUND, "no such path");
         eng_rest_reply_err(call->req);

@@ -612,8 +612,12 @@ srv_call(srv_t *t, enum evhttp_cmd_type cmd, const char *path,
                                    (unsigned short)t->port);
     assert_non_null(c);
     struct evhttp_request *req = evhttp_request_new(srv_done, t);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
-                      "test.local");
+    struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+    evhttp_add_header(oh, "Host", "test.local");
+    evhttp_add_header(oh, "Accept", "application/json");
+    /* admin@internal:secret */
+    evhttp_add_header(oh, "Authorization",
+                      "Basic YWRtaW5AaW50ZXJuYWw6c2VjcmV0");
     if (body)
         evbuffer_add(evhttp_request_get_output_buffer(req), body,
                      strlen(body));
@@ -634,6 +638,8 @@ srv_setup(void **state)
     cmn_conf_set_str(&t->ctx.conf.agents_listen, "tcp://127.0.0.1:*");
     t->ctx.conf.api_port = 0;
     t->ctx.conf.api_max_body = 4096;
+    t->ctx.conf.api_tls = false;
+    cmn_conf_set_str(&t->ctx.conf.admin_password, "secret");
     t->ctx.base = event_base_new();
     t->ctx.store = eng_store_open(":memory:");
     assert_non_null(t->ctx.store);
