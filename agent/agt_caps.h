@@ -43,6 +43,7 @@ typedef struct {
     char images_dir[512];
     unsigned stats_interval;
     char host_uuid[64];
+    char migration_uri[512];    /* filled by the link from agent.yaml */
 } agt_caps_t;
 
 /* Fill `out` (zeroed first). libvirt failures are recorded as an error and

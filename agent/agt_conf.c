@@ -25,6 +25,8 @@ static const cmn_conf_key_t s_keys[] = {
     { "log.level", CMN_CONF_LEVEL, offsetof(agt_conf_t, log_level), 0, 0, false },
     K_STR("log.filters", log_filters, false),
     K_STR("log.file", log_file, false),
+    K_STR("migration_uri", migration_uri, false),
+    K_INT("max_outgoing_migrations", max_outgoing_migrations, 1, 16),
     { NULL, 0, 0, 0, 0, false },
 };
 
@@ -38,12 +40,14 @@ s_defaults(agt_conf_t *conf)
     conf->workers = 4;
     conf->max_message_bytes = 4 << 20;
     conf->log_level = CMN_LOG_INFO;
+    conf->max_outgoing_migrations = 2;
     if (cmn_conf_set_str(&conf->engine, "tcp://127.0.0.1:54321") < 0 ||
         cmn_conf_set_str(&conf->host_id_file, "/var/lib/herd-agent/host-id") < 0 ||
         cmn_conf_set_str(&conf->libvirt_uri, "qemu:///system") < 0 ||
         cmn_conf_set_str(&conf->images_dir, "/var/lib/herd-agent/images") < 0 ||
         cmn_conf_set_str(&conf->log_filters, "") < 0 ||
-        cmn_conf_set_str(&conf->log_file, "") < 0)
+        cmn_conf_set_str(&conf->log_file, "") < 0 ||
+        cmn_conf_set_str(&conf->migration_uri, "") < 0)
         return CMN_ERR(CMN_ERR_NOMEM, "out of memory setting config defaults");
     return 0;
 }
@@ -69,6 +73,11 @@ s_check(const agt_conf_t *conf, const char *source)
         return CMN_ERR(CMN_ERR_CONFIG,
                        "%s: key 'images_dir': '%s' is not an absolute path",
                        source, conf->images_dir);
+    if (conf->migration_uri && conf->migration_uri[0] &&
+        !strstr(conf->migration_uri, "://"))
+        return CMN_ERR(CMN_ERR_CONFIG,
+                       "%s: key 'migration_uri': '%s' is not a libvirt URI "
+                       "(qemu+tcp://HOST/system)", source, conf->migration_uri);
     if (!strstr(conf->engine, "://"))
         return CMN_ERR(CMN_ERR_CONFIG,
                        "%s: key 'engine': '%s' is not a ZeroMQ endpoint "

@@ -20,6 +20,8 @@ typedef struct {
     int log_level;              /* log.level: info */
     char *log_filters;          /* log.filters: "" */
     char *log_file;             /* log.file: "" = stderr */
+    char *migration_uri;        /* migration_uri: "" = qemu+tcp://<hostname>/system */
+    int64_t max_outgoing_migrations; /* max_outgoing_migrations: 2 (1..16) */
 } agt_conf_t;
 
 /* Fill `conf` with the defaults, then apply the YAML file at `path` (NULL:

@@ -46,6 +46,7 @@ struct agt_link {
     uint64_t hello_ms;      /* when the last hello started (monotonic) */
     unsigned report_failures; /* in a row: warn on the first only */
     struct agt_req_job *waiting;  /* shutdowns / reboots in their grace period */
+    agt_migrate_t *mig;     /* outgoing live migrations (agt_migrate.c) */
     char engine_id[128];
 };
 
@@ -225,6 +226,12 @@ s_hello_done(void *arg, bool cancelled)
     }
     if (j->rc < 0)
         CMN_WARN("capabilities incomplete: %s", j->err);
+    if (link->conf->migration_uri && link->conf->migration_uri[0])
+        snprintf(j->caps.migration_uri, sizeof(j->caps.migration_uri), "%s",
+                 link->conf->migration_uri);
+    else if (j->caps.hostname[0])
+        snprintf(j->caps.migration_uri, sizeof(j->caps.migration_uri),
+                 "qemu+tcp://%.400s/system", j->caps.hostname);
     cmn_err_reset();
     if (agt_conv_hello(&j->caps, link->host_id, AGT_VERSION, s_sink_hello, link) < 0) {
         CMN_WARN("cannot send hello: %s", cmn_err_msg());
@@ -509,6 +516,39 @@ s_virt_event(agt_vm_event_t *ev, void *opaque)
     free(ev);
 }
 
+/* ---- live migration ----------------------------------------------------------- */
+
+static void
+s_mig_report(const agt_mig_progress_t *p, void *opaque)
+{
+    agt_link_t *link = opaque;
+    if (link->closing)
+        return;
+    cmn_err_reset();
+    agt_conv_job_progress(p, s_sink_notify, link);
+}
+
+static void
+s_handle_migration(agt_link_t *link, const Herd__Envelope *env)
+{
+    cmn_err_reset();
+    if (env->body_case == HERD__ENVELOPE__BODY_VM_MIGRATE) {
+        agt_mig_req_t r;
+        if (agt_conv_migrate(env->vm_migrate, &r) == 0 &&
+            agt_migrate_start(link->mig, &r) == 0) {
+            s_reply(link, env->id, CMN_OK, "", NULL);
+            return;
+        }
+    } else {
+        const char *job = env->job_cancel ? env->job_cancel->job_id : NULL;
+        if (agt_migrate_cancel(link->mig, job) == 0) {
+            s_reply(link, env->id, CMN_OK, "", NULL);
+            return;
+        }
+    }
+    s_reply(link, env->id, cmn_err_code(), cmn_err_msg(), NULL);
+}
+
 /* ---- engine requests -------------------------------------------------------- */
 
 typedef struct agt_req_job {
@@ -670,6 +710,10 @@ s_handle_request(agt_link_t *link, const Herd__Envelope *env)
         s_reply(link, env->id, CMN_OK, "", &rep);
         return;
     }
+    case HERD__ENVELOPE__BODY_VM_MIGRATE:
+    case HERD__ENVELOPE__BODY_JOB_CANCEL:
+        s_handle_migration(link, env);
+        return;
     case HERD__ENVELOPE__BODY_VM_CREATE:
     case HERD__ENVELOPE__BODY_VM_OP:
     case HERD__ENVELOPE__BODY_DISK_CREATE:
@@ -784,6 +828,15 @@ agt_link_new(const agt_link_opts_t *o)
     }
     if (link->virt && link->pool)
         agt_virt_set_event_cb(link->virt, s_virt_event, link);
+    int64_t maxmig = link->conf->max_outgoing_migrations;
+    link->mig = agt_migrate_new(o->base, link->virt, link->pool,
+                                maxmig > 0 ? (unsigned)maxmig : 2, s_mig_report,
+                                link);
+    if (!link->mig) {
+        cmn_rpc_destroy(&link->rpc);
+        free(link);
+        return NULL;
+    }
     return link;
 }
 
@@ -849,6 +902,7 @@ agt_link_destroy(agt_link_t **p)
         event_free(link->stats_timer);
     if (link->kick_timer)
         event_free(link->kick_timer);
+    agt_migrate_destroy(&link->mig);
     cmn_rpc_destroy(&link->rpc);
     cmn_zsock_destroy(&link->sock);
     free(link);

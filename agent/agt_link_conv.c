@@ -46,6 +46,7 @@ agt_conv_hello(const agt_caps_t *c, const char *host_id, const char *version,
     h.images_dir = S(c->images_dir);
     h.stats_interval = c->stats_interval;
     h.host_uuid = S(c->host_uuid);
+    h.migration_uri = S(c->migration_uri);
     Herd__Nic *nics = calloc(c->nnics ? c->nnics : 1, sizeof(*nics));
     Herd__Nic **nicp = calloc(c->nnics ? c->nnics : 1, sizeof(*nicp));
     if (!nics || !nicp) {
@@ -396,4 +397,66 @@ agt_req_clear(agt_req_t *r)
 {
     free(r->xml);
     r->xml = NULL;
+}
+
+/* ---- live migration ---------------------------------------------------- */
+
+static int
+s_copy_field(char *dst, size_t size, const char *src, const char *what)
+{
+    src = src ? src : "";
+    if (strlen(src) >= size)
+        return CMN_ERR(CMN_ERR_INVALID, "%s: longer than %zu bytes", what,
+                       size - 1);
+    snprintf(dst, size, "%s", src);
+    return 0;
+}
+
+int
+agt_conv_migrate(const Herd__VmMigrate *m, agt_mig_req_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!m)
+        return CMN_ERR(CMN_ERR_INVALID, "vm_migrate: empty body");
+    if (s_copy_field(out->job_id, sizeof(out->job_id), m->job_id,
+                     "vm_migrate.job_id") < 0 ||
+        s_copy_field(out->vm_id, sizeof(out->vm_id), m->vm_id,
+                     "vm_migrate.vm_id") < 0 ||
+        s_copy_field(out->dest_uri, sizeof(out->dest_uri), m->dest_uri,
+                     "vm_migrate.dest_uri") < 0)
+        return -1;
+    for (char *c = out->vm_id; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'F' ? *c + 32 : *c);
+    out->bandwidth_mbps = m->bandwidth_mbps;
+    out->max_downtime_ms = m->max_downtime_ms;
+    out->timeout_s = m->timeout_s;
+    out->unsafe = m->unsafe;
+    out->copy_storage = m->copy_storage;
+    return agt_migrate_check(out);
+}
+
+int
+agt_conv_job_progress(const agt_mig_progress_t *p, agt_conv_sink_fn sink,
+                      void *opaque)
+{
+    Herd__JobProgress jp = HERD__JOB_PROGRESS__INIT;
+    Herd__Result res = HERD__RESULT__INIT;
+    jp.job_id = S(p->job_id);
+    jp.vm_id = S(p->vm_id);
+    jp.state = (Herd__JobState)p->state;
+    jp.percent = p->percent;
+    jp.memory_total = p->memory_total;
+    jp.memory_remaining = p->memory_remaining;
+    jp.data_processed = p->data_processed;
+    jp.elapsed_ms = p->elapsed_ms;
+    jp.downtime_ms = p->downtime_ms;
+    if (p->state != AGT_JOB_RUNNING && p->state != AGT_JOB_DONE) {
+        res.code = p->code;
+        res.message = S(p->message);
+        jp.result = &res;
+    }
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    env.body_case = HERD__ENVELOPE__BODY_JOB_PROGRESS;
+    env.job_progress = &jp;
+    return sink(&env, opaque);
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "agt_caps.h"
+#include "agt_migrate.h"
 #include "agt_stats.h"
 #include "agt_virt.h"
 #include "herd.pb-c.h"
@@ -62,5 +63,13 @@ int agt_conv_vm_stats(uint64_t ts, const agt_vm_stats_t *vms, size_t n,
 
 /* VmEvent. */
 int agt_conv_vm_event(const agt_vm_event_t *ev, agt_conv_sink_fn sink, void *opaque);
+
+/* VmMigrate -> agt_mig_req_t, every field checked (agt_migrate_check).
+ * 0, or -1 with CMN_ERR_INVALID naming the field. */
+int agt_conv_migrate(const Herd__VmMigrate *m, agt_mig_req_t *out);
+
+/* JobProgress notification. */
+int agt_conv_job_progress(const agt_mig_progress_t *p, agt_conv_sink_fn sink,
+                          void *opaque);
 
 #endif /* AGT_LINK_CONV_H */
