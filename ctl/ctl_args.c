@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,11 +85,13 @@ ctl_parse_url(const char *url, ctl_opts_t *o)
     const char *host = evhttp_uri_get_host(u);
     const char *path = evhttp_uri_get_path(u);
     int port = evhttp_uri_get_port(u);
-    if (!scheme || strcasecmp(scheme, "http") != 0) {
-        CMN_ERR(CMN_ERR_INVALID, "--url: '%s' must start with http:// (only "
-                "plain HTTP is served for now)", url);
+    if (!scheme || (strcasecmp(scheme, "http") != 0 &&
+                    strcasecmp(scheme, "https") != 0)) {
+        CMN_ERR(CMN_ERR_INVALID, "--url: '%s' must start with https:// or "
+                "http://", url);
         goto out;
     }
+    o->tls = strcasecmp(scheme, "https") == 0;
     if (!host || !*host || strlen(host) >= sizeof(o->host)) {
         CMN_ERR(CMN_ERR_INVALID, "--url: '%s' has no host", url);
         goto out;
@@ -100,7 +103,7 @@ ctl_parse_url(const char *url, ctl_opts_t *o)
     }
     snprintf(o->url, sizeof(o->url), "%s", url);
     snprintf(o->host, sizeof(o->host), "%s", host);
-    o->port = port > 0 ? port : 80;
+    o->port = port > 0 ? port : o->tls ? 443 : 80;
     char prefix[256];
     size_t plen = path ? strlen(path) : 0;
     if (plen >= sizeof(prefix)) {
@@ -177,6 +180,30 @@ ctl_parse_globals(int *argc, char **argv, const char *env_url, ctl_opts_t *o)
                                "format (table or json)", v);
             continue;
         }
+        static const struct { const char *name; size_t off, size; } sopts[] = {
+            { "--ca-file", offsetof(ctl_opts_t, ca_file),
+              sizeof(((ctl_opts_t *)0)->ca_file) },
+            { "--user", offsetof(ctl_opts_t, user),
+              sizeof(((ctl_opts_t *)0)->user) },
+        };
+        size_t k;
+        for (k = 0; k < sizeof(sopts) / sizeof(sopts[0]); k++) {
+            if ((r = ctl_opt_value(*argc, argv, &i, sopts[k].name, &v)) == 0)
+                continue;
+            if (r < 0)
+                return -1;
+            if (strlen(v) >= sopts[k].size || !*v)
+                return CMN_ERR(CMN_ERR_INVALID, "%s: empty or too long",
+                               sopts[k].name);
+            snprintf((char *)o + sopts[k].off, sopts[k].size, "%s", v);
+            break;
+        }
+        if (k < sizeof(sopts) / sizeof(sopts[0]))
+            continue;
+        if (strcmp(argv[i], "--insecure") == 0 || strcmp(argv[i], "-k") == 0) {
+            o->insecure = true;
+            continue;
+        }
         if ((r = ctl_opt_value(*argc, argv, &i, "--timeout", &v)) != 0) {
             uint64_t t;
             if (r < 0 || ctl_parse_uint(v, "--timeout", 1, 86400, &t) < 0)
@@ -192,7 +219,7 @@ ctl_parse_globals(int *argc, char **argv, const char *env_url, ctl_opts_t *o)
         if (!url_given && env_url && *env_url) {
             cmn_err_reset();
             return CMN_ERR(CMN_ERR_INVALID, "$HERD_URL: '%s' is not an "
-                           "http:// URL", env_url);
+                           "https:// or http:// URL", env_url);
         }
         return -1;
     }

@@ -16,11 +16,22 @@ void
 ctl_usage(FILE *fp)
 {
     fputs(
-"Usage: herdctl [--url URL] [-o table|json] [--timeout SECONDS] NOUN VERB [ARGS]\n"
+"Usage: herdctl [--url URL] [-o table|json] [--timeout SECONDS]\n"
+"               [--ca-file FILE | --insecure] [--user NAME] NOUN VERB [ARGS]\n"
 "\n"
 "  URL defaults to $HERD_URL, else " CTL_DEFAULT_URL " (" CTL_API_PATH
 " is appended).\n"
+"  The engine's CA: --ca-file or $HERD_CA_FILE (served at URL/ca.crt).\n"
+"  Credentials: the token `herdctl login` saved for this URL; or, with\n"
+"  $HERD_PASSWORD_FILE set, Basic on every call as --user (or $HERD_USER,\n"
+"  default admin@internal).\n"
 "\n"
+"  login [--user NAME] [--password-file FILE]   (prompts without a file)\n"
+"  logout\n"
+"  user list\n"
+"  user add NAME --role SuperUser|Operator|ReadOnly [--password-file FILE]\n"
+"  user remove NAME\n"
+"  user grant NAME ROLE\n"
 "  host list\n"
 "  host show ID|NAME\n"
 "  host stats ID|NAME\n"
@@ -52,7 +63,7 @@ ctl_usage_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputs("\nUsage: herdctl [--url URL] [-o table|json] NOUN VERB [ARGS] "
-          "(nouns: host, vm, event, version)\n"
+          "(nouns: host, vm, event, user, login, logout, version)\n"
           "Try 'herdctl help' for every command.\n", stderr);
     return CTL_EXIT_USAGE;
 }
@@ -425,8 +436,9 @@ s_version(const ctl_opts_t *o)
 }
 
 int
-ctl_run(const ctl_opts_t *o, int argc, char **argv)
+ctl_run(const ctl_opts_t *oin, int argc, char **argv)
 {
+    ctl_opts_t opts = *oin, *o = &opts;
     if (argc < 1)
         return ctl_usage_error("missing a command");
     const char *noun = argv[0];
@@ -435,6 +447,16 @@ ctl_run(const ctl_opts_t *o, int argc, char **argv)
         ctl_usage(stdout);
         return 0;
     }
+    if (strcmp(noun, "login") == 0)
+        return ctl_login_cmd(o, argc - 1, argv + 1);
+    if (strcmp(noun, "logout") == 0)
+        return ctl_logout_cmd(o, argc - 1, argv + 1);
+    if (!o->authz[0] && ctl_auth_setup(o) < 0) {
+        fprintf(stderr, "herdctl: %s\n", cmn_err_msg());
+        return CTL_EXIT_USAGE;
+    }
+    if (strcmp(noun, "user") == 0 || strcmp(noun, "users") == 0)
+        return ctl_user_cmd(o, argc - 1, argv + 1);
     if (strcmp(noun, "version") == 0 || strcmp(noun, "--version") == 0) {
         int rc = ctl_extra(argc - 1, argv + 1, 0, "version");
         return rc ? rc : s_version(o);
@@ -445,6 +467,6 @@ ctl_run(const ctl_opts_t *o, int argc, char **argv)
         return ctl_vm_cmd(o, argc - 1, argv + 1);
     if (strcmp(noun, "event") == 0 || strcmp(noun, "events") == 0)
         return s_event(o, argc - 1, argv + 1);
-    return ctl_usage_error("unknown command '%s' (host, vm, event, version, "
-                           "help)", noun);
+    return ctl_usage_error("unknown command '%s' (host, vm, event, user, "
+                           "login, logout, version, help)", noun);
 }

@@ -1,6 +1,9 @@
 /* herdctl's HTTP client: one request per call on a private event_base with
- * libevent's evhttp, bounded by --timeout. A plain connect() first gives
- * a precise reason ("Connection refused") when the engine is not there. */
+ * libevent's evhttp, over TLS (bufferevent_openssl; the server certificate
+ * is checked against --ca-file or the system store, and its name against
+ * the URL's host, unless --insecure) for https:// URLs, bounded by
+ * --timeout. A plain connect() first gives a precise reason ("Connection
+ * refused") when the engine is not there. */
 #include "ctl_priv.h"
 
 #include <errno.h>
@@ -13,14 +16,22 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "cmn_err.h"
 
 typedef struct {
     struct event_base *base;
+    SSL *ssl;
     ctl_resp_t *resp;
     bool done;
     bool timed_out;
@@ -140,9 +151,75 @@ s_timeout_cb(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(st->base);
 }
 
+/* A client TLS context: TLS 1.2+, peer verification against the CA file
+ * (or the system store) unless insecure. NULL with an error recorded. */
+static SSL_CTX *
+s_tls_ctx(const ctl_opts_t *o)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx) {
+        CMN_ERR(CMN_ERR_INTERNAL, "cannot create a TLS context");
+        return NULL;
+    }
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (o->insecure) {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+        return ctx;
+    }
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    int ok = o->ca_file[0]
+             ? SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL)
+             : SSL_CTX_set_default_verify_paths(ctx);
+    if (ok != 1) {
+        unsigned long e = ERR_get_error();
+        CMN_ERR(CMN_ERR_INVALID, "cannot load the CA file '%s': %s",
+                o->ca_file, e ? ERR_reason_error_string(e) : "unknown error");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+static SSL *
+s_tls_session(SSL_CTX *ctx, const ctl_opts_t *o)
+{
+    SSL *ssl = SSL_new(ctx);
+    if (!ssl) {
+        CMN_ERR(CMN_ERR_INTERNAL, "cannot create a TLS session");
+        return NULL;
+    }
+    unsigned char addr[16];
+    bool ip = inet_pton(AF_INET, o->host, addr) == 1 ||
+              inet_pton(AF_INET6, o->host, addr) == 1;
+    if (!ip)
+        SSL_set_tlsext_host_name(ssl, o->host);
+    if (!o->insecure) {
+        X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+        int rc = ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, o->host)
+                    : X509_VERIFY_PARAM_set1_host(vp, o->host, 0);
+        if (rc != 1) {
+            SSL_free(ssl);
+            CMN_ERR(CMN_ERR_INTERNAL, "cannot set the expected name '%s'",
+                    o->host);
+            return NULL;
+        }
+    }
+    return ssl;
+}
+
 int
 ctl_http(const ctl_opts_t *o, const char *method, const char *path,
          const char *body, ctl_resp_t *r)
+{
+    char full[1536];
+    snprintf(full, sizeof(full), "%s%s", o->base, path);
+    return ctl_http_raw(o, method, full, body, body ? "application/json"
+                                                    : NULL, r);
+}
+
+int
+ctl_http_raw(const ctl_opts_t *o, const char *method, const char *full,
+             const char *body, const char *ctype, ctl_resp_t *r)
 {
     memset(r, 0, sizeof(*r));
     if (s_probe(o) < 0)
@@ -163,11 +240,32 @@ ctl_http(const ctl_opts_t *o, const char *method, const char *path,
     int rc = -1;
     struct evhttp_connection *evcon = NULL;
     struct event *timer = NULL;
+    SSL_CTX *tls = NULL;
+    if (o->tls && !(tls = s_tls_ctx(o)))
+        return -1;
     st.base = event_base_new();
-    if (!st.base)
+    if (!st.base) {
+        SSL_CTX_free(tls);
         return CMN_ERR(CMN_ERR_NOMEM, "cannot create an event loop");
-    evcon = evhttp_connection_base_new(st.base, NULL, o->host,
-                                       (unsigned short)o->port);
+    }
+    struct bufferevent *bev = NULL;
+    if (tls) {
+        st.ssl = s_tls_session(tls, o);
+        if (!st.ssl)
+            goto out;
+        bev = bufferevent_openssl_socket_new(st.base, -1, st.ssl,
+                                             BUFFEREVENT_SSL_CONNECTING,
+                                             BEV_OPT_CLOSE_ON_FREE |
+                                             BEV_OPT_DEFER_CALLBACKS);
+        if (!bev) {
+            CMN_ERR(CMN_ERR_INTERNAL, "cannot create a TLS connection");
+            goto out;
+        }
+        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    }
+    evcon = evhttp_connection_base_bufferevent_new(st.base, NULL, bev,
+                                                   o->host,
+                                                   (unsigned short)o->port);
     if (!evcon) {
         CMN_ERR(CMN_ERR_UNAVAILABLE, "cannot create a connection");
         goto out;
@@ -186,13 +284,14 @@ ctl_http(const ctl_opts_t *o, const char *method, const char *path,
     evhttp_add_header(h, "Accept", "application/json");
     evhttp_add_header(h, "Connection", "close");
     evhttp_add_header(h, "User-Agent", "herdctl/" CTL_VERSION);
+    if (o->authz[0])
+        evhttp_add_header(h, "Authorization", o->authz);
     if (body) {
-        evhttp_add_header(h, "Content-Type", "application/json");
+        evhttp_add_header(h, "Content-Type", ctype ? ctype
+                                                   : "application/json");
         evbuffer_add(evhttp_request_get_output_buffer(req), body,
                      strlen(body));
     }
-    char full[1536];
-    snprintf(full, sizeof(full), "%s%s", o->base, path);
     if (evhttp_make_request(evcon, req, cmd, full) < 0) {
         /* libevent frees the request on failure */
         CMN_ERR(CMN_ERR_UNAVAILABLE, "cannot send the request");
@@ -209,7 +308,20 @@ ctl_http(const ctl_opts_t *o, const char *method, const char *path,
         goto out;
     }
     if (!st.done || r->status == 0 || !r->text) {
-        CMN_ERR(CMN_ERR_UNAVAILABLE, "%s", st.err[0] ? st.err : "no answer");
+        long v = st.ssl ? SSL_get_verify_result(st.ssl) : X509_V_OK;
+        if (v != X509_V_OK)
+            CMN_ERR(CMN_ERR_UNAVAILABLE, "the engine's TLS certificate is "
+                    "not trusted: %s (give its CA with --ca-file or "
+                    "$HERD_CA_FILE; it is served at %s://%s:%d/ca.crt)",
+                    X509_verify_cert_error_string(v), "https", o->host,
+                    o->port);
+        else if (bev && bufferevent_get_openssl_error(bev))
+            CMN_ERR(CMN_ERR_UNAVAILABLE, "TLS error: %s",
+                    ERR_reason_error_string(bufferevent_get_openssl_error(
+                        bev)));
+        else
+            CMN_ERR(CMN_ERR_UNAVAILABLE, "%s", st.err[0] ? st.err
+                                                         : "no answer");
         goto out;
     }
     rc = 0;
@@ -218,7 +330,12 @@ out:
         event_free(timer);
     if (evcon)
         evhttp_connection_free(evcon);
+    else if (bev)
+        bufferevent_free(bev);
+    else if (st.ssl)
+        SSL_free(st.ssl);
     event_base_free(st.base);
+    SSL_CTX_free(tls);
     if (rc < 0) {
         free(r->text);
         json_decref(r->json);

@@ -11,7 +11,7 @@
 #include <jansson.h>
 
 #define CTL_VERSION "0.1.0"
-#define CTL_DEFAULT_URL "http://127.0.0.1:8080"
+#define CTL_DEFAULT_URL "https://127.0.0.1:8443"
 #define CTL_API_PATH "/ovirt-engine/api"
 #define CTL_DEFAULT_TIMEOUT 120
 
@@ -27,9 +27,15 @@ typedef struct {
     char url[512];              /* as given, for messages */
     char host[256];
     int port;
+    bool tls;                   /* https:// */
     char base[512];             /* path prefix ending in /ovirt-engine/api */
     bool json;                  /* -o json */
     int timeout_s;
+    char ca_file[512];          /* --ca-file / $HERD_CA_FILE ("": system) */
+    bool insecure;              /* --insecure: no certificate check */
+    char user[256];             /* --user / $HERD_USER */
+    char password_file[512];    /* $HERD_PASSWORD_FILE (Basic on each call) */
+    char authz[640];            /* Authorization header value, "" = none */
 } ctl_opts_t;
 
 /* ---- ctl_args.c: pure parsing ------------------------------------------- */
@@ -45,7 +51,8 @@ int ctl_parse_uint(const char *s, const char *what, uint64_t min,
 /* Fill o->host, port, base from an http:// URL. -1 with CMN_ERR_INVALID. */
 int ctl_parse_url(const char *url, ctl_opts_t *o);
 
-/* Take the global options (--url, -o/--output, --timeout) out of argv,
+/* Take the global options (--url, -o/--output, --timeout, --ca-file,
+ * --insecure, --user) out of argv,
  * wherever they are; the rest stays in order in argv (argc updated).
  * `o` gets the defaults ($HERD_URL, table, 120 s) first. -1 with
  * CMN_ERR_INVALID naming the bad option. `env_url` may be NULL. */
@@ -80,6 +87,22 @@ void ctl_resp_clear(ctl_resp_t *r);
  * reached or did not answer in time. */
 int ctl_http(const ctl_opts_t *o, const char *method, const char *path,
              const char *body, ctl_resp_t *r);
+/* Same with a path from the server root and a body Content-Type. */
+int ctl_http_raw(const ctl_opts_t *o, const char *method, const char *path,
+                 const char *body, const char *ctype, ctl_resp_t *r);
+
+/* ---- ctl_auth.c --------------------------------------------------------- */
+
+/* Fill o->authz: Basic from $HERD_PASSWORD_FILE (user --user, default
+ * admin@internal), else the token `herdctl login` saved for o->url, else
+ * nothing. -1 with CMN_ERR_INVALID if the password file cannot be read. */
+int ctl_auth_setup(ctl_opts_t *o);
+/* The token file: $XDG_CONFIG_HOME/herd/token or ~/.config/herd/token. */
+const char *ctl_token_path(char *buf, size_t len);
+/* `login`, `logout` and `user VERB`; return the exit code. */
+int ctl_login_cmd(ctl_opts_t *o, int argc, char **argv);
+int ctl_logout_cmd(ctl_opts_t *o, int argc, char **argv);
+int ctl_user_cmd(const ctl_opts_t *o, int argc, char **argv);
 
 /* ---- ctl_cmds.c --------------------------------------------------------- */
 

@@ -91,8 +91,13 @@ test_url(void **state)
     assert_string_equal(o.base, "/ovirt-engine/api");
     assert_int_equal(ctl_parse_url("http://h:1/herd", &o), 0);
     assert_string_equal(o.base, "/herd/ovirt-engine/api");
-    assert_int_equal(ctl_parse_url("https://h:1", &o), -1);
-    expect_err("http://");
+    assert_int_equal(ctl_parse_url("https://h:1", &o), 0);
+    assert_true(o.tls);
+    assert_int_equal(o.port, 1);
+    assert_int_equal(ctl_parse_url("https://engine", &o), 0);
+    assert_int_equal(o.port, 443);
+    assert_int_equal(ctl_parse_url("ftp://h:1", &o), -1);
+    expect_err("https://");
     cmn_err_reset();
     assert_int_equal(ctl_parse_url("not a url", &o), -1);
     expect_err("--url");
@@ -126,7 +131,20 @@ test_globals(void **state)
     assert_int_equal(o.timeout_s, CTL_DEFAULT_TIMEOUT);
     argc = 3;
     assert_int_equal(ctl_parse_globals(&argc, argv2, NULL, &o), 0);
-    assert_int_equal(o.port, 8080);
+    assert_int_equal(o.port, 8443);
+    assert_true(o.tls);
+
+    char *argv9[] = { "herdctl", "--ca-file", "/x/ca.pem", "user", "add",
+                      "joe", "--insecure", "--user=bob", "--password-file",
+                      "f", NULL };
+    argc = 10;
+    assert_int_equal(ctl_parse_globals(&argc, argv9, NULL, &o), 0);
+    assert_string_equal(o.ca_file, "/x/ca.pem");
+    assert_string_equal(o.user, "bob");
+    assert_true(o.insecure);
+    /* --password-file belongs to the command (login, user add) */
+    assert_int_equal(argc, 6);
+    assert_string_equal(argv9[4], "--password-file");
 
     char *argv3[] = { "herdctl", "-o", "yaml", "vm", "list", NULL };
     argc = 5;
