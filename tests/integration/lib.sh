@@ -356,6 +356,10 @@ agents:
 api:
   listen: 127.0.0.1
   port: $API_PORT
+  tls: ${ENG_API_TLS:-true}
+auth:
+  admin_password_file: $W/admin.pw
+  token_lifetime: ${ENG_TOKEN_LIFETIME:-1800}
 vm:
   shutdown_timeout: ${ENG_SHUTDOWN_TIMEOUT:-10}
   reboot_timeout: ${ENG_REBOOT_TIMEOUT:-10}
@@ -368,13 +372,23 @@ EOF
 engine_start() {
     [ -n "${ZMQ_PORT:-}" ] || ZMQ_PORT=$(free_port)
     [ -n "${API_PORT:-}" ] || API_PORT=$(free_port)
-    export HERD_URL="http://127.0.0.1:$API_PORT"
+    # HTTPS with the engine's own CA unless ENG_API_TLS=false; curl and
+    # herdctl trust that CA and log in as admin@internal (ADMIN_PW).
+    ADMIN_PW=${ENG_ADMIN_PASSWORD:-herd-test-admin}
+    printf '%s\n' "$ADMIN_PW" >"$W/admin.pw"
+    export HERD_PASSWORD_FILE="$W/admin.pw"
+    if [ "${ENG_API_TLS:-true}" = true ]; then
+        export HERD_URL="https://127.0.0.1:$API_PORT"
+        export HERD_CA_FILE="$W/engine/pki/ca.pem" CURL_CA_BUNDLE="$W/engine/pki/ca.pem"
+    else
+        export HERD_URL="http://127.0.0.1:$API_PORT"
+    fi
     API="$HERD_URL/ovirt-engine/api"
     engine_write_conf
     # shellcheck disable=SC2086
     $HERD_WRAP "$B/herd-engine" -c "$W/engine.yaml" >>"$W/engine.log" 2>&1 &
     ENGINE_PID=$!
-    wait_for curl -sf -o /dev/null "$API" --timeout 15 || {
+    wait_for curl -sf -o /dev/null -u "admin@internal:$ADMIN_PW" "$API" --timeout 15 || {
         kill -0 "$ENGINE_PID" 2>/dev/null || {
             wait "$ENGINE_PID"; local rc=$?; ENGINE_PID=""
             fail "herd-engine exited ($rc) at start-up: $(tail -n 20 "$W/engine.log")"
@@ -487,12 +501,15 @@ host_id() { tr -d ' \n' <"$W/agent/host-id" 2>/dev/null; }
 api_call() {
     local method=$1 path=$2 body=${3-} out
     out=$(mktemp "$W/curl.XXXXXX")
+    # API_USER= (empty) sends no credentials; API_USER/API_PW another user.
+    local auth=(-u "${API_USER-admin@internal}:${API_PW:-$ADMIN_PW}")
+    [ -z "${API_USER-x}" ] && auth=()
     if [ $# -ge 3 ]; then
-        HTTP_STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$method" \
+        HTTP_STATUS=$(curl -s "${auth[@]}" -o "$out" -w '%{http_code}' -X "$method" \
             -H 'Content-Type: application/json' -H 'Accept: application/json' \
             --data-binary "$body" "$API$path")
     else
-        HTTP_STATUS=$(curl -s -o "$out" -w '%{http_code}' -X "$method" \
+        HTTP_STATUS=$(curl -s "${auth[@]}" -o "$out" -w '%{http_code}' -X "$method" \
             -H 'Accept: application/json' "$API$path")
     fi
     RESP=$(cat "$out")
