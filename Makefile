@@ -90,7 +90,7 @@ $(B)/libherdcommon.a: $(COMMON_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-BINS := $(B)/herd-engine $(B)/herd-agent $(B)/herdctl
+BINS := $(B)/herd-engine $(B)/herd-agent $(B)/herdctl $(B)/herd-agent-setup
 
 $(B)/herd-engine: $(ENGINE_OBJ) $(B)/libherdcommon.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ENGINE)
@@ -100,6 +100,11 @@ $(B)/herd-agent: $(AGENT_OBJ) $(B)/libherdcommon.a
 
 $(B)/herdctl: $(CTL_OBJ) $(B)/libherdcommon.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CTL)
+
+# Host deploy tool: not part of the agent daemon (agent/setup_main.c is not
+# an agt_*.c file); needs only the agent's config loader.
+$(B)/herd-agent-setup: $(B)/obj/agent/setup_main.o $(B)/obj/agent/agt_conf.o $(B)/libherdcommon.a
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_COMMON)
 
 # ---- unit tests: tests/unit/test_<cmn|eng|agt|ctl>_*.c -------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -215,7 +220,8 @@ check-testbed:
 install: $(BINS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	    $(DESTDIR)/etc/herd $(DESTDIR)$(PREFIX)/lib/systemd/system
-	install -m 0755 $(B)/herd-engine $(B)/herd-agent $(DESTDIR)$(PREFIX)/sbin/
+	install -m 0755 $(B)/herd-engine $(B)/herd-agent $(B)/herd-agent-setup \
+	    $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(B)/herdctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 conf/engine.yaml conf/agent.yaml $(DESTDIR)/etc/herd/
 	install -m 0644 packaging/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
