@@ -587,6 +587,20 @@ int eng_agents_vm_op(eng_agents_t *a, const char *host_id, const char *vm_id,
     return s_request(a, host_id, &env, timeout_s, cb, opaque);
 }
 
+int eng_agents_vm_ticket(eng_agents_t *a, const char *host_id,
+                         const char *vm_id, const char *password,
+                         unsigned expiry_s, eng_agents_cb cb, void *opaque)
+{
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    Herd__VmTicket m = HERD__VM_TICKET__INIT;
+    m.vm_id = (char *)vm_id;
+    m.password = (char *)password;
+    m.expiry_s = expiry_s;
+    env.body_case = HERD__ENVELOPE__BODY_VM_TICKET;
+    env.vm_ticket = &m;
+    return s_request(a, host_id, &env, 0, cb, opaque);
+}
+
 int eng_agents_disk_create(eng_agents_t *a, const char *host_id,
                            const char *disk_id, uint64_t size_bytes,
                            eng_agents_cb cb, void *opaque)

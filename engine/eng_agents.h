@@ -91,6 +91,10 @@ int eng_agents_vm_create(eng_agents_t *a, const char *host_id,
 int eng_agents_vm_op(eng_agents_t *a, const char *host_id, const char *vm_id,
                      eng_agent_op_t op, unsigned timeout_s,
                      eng_agents_cb cb, void *opaque);
+/* Set a console password valid for expiry_s seconds on a running VM. */
+int eng_agents_vm_ticket(eng_agents_t *a, const char *host_id,
+                         const char *vm_id, const char *password,
+                         unsigned expiry_s, eng_agents_cb cb, void *opaque);
 int eng_agents_disk_create(eng_agents_t *a, const char *host_id,
                            const char *disk_id, uint64_t size_bytes,
                            eng_agents_cb cb, void *opaque);
