@@ -37,6 +37,7 @@ struct eng_rest_pending {
     struct evhttp_request *req;         /* NULL once libevent freed it */
     struct evhttp_connection *evcon;
     eng_pend_kind_t kind;
+    json_t *extra;                      /* merged into a success answer */
     eng_rest_pending_t *next;
     eng_rest_pending_t **pprev;
 };
@@ -256,10 +257,18 @@ eng_rest_pending_new(eng_rest_call_t *call, eng_pend_kind_t kind)
 }
 
 void
+eng_rest_pending_set_extra(eng_rest_pending_t *p, json_t *extra)
+{
+    json_decref(p->extra);
+    p->extra = extra;
+}
+
+void
 eng_rest_pending_drop(eng_rest_pending_t *p)
 {
     if (!p)
         return;
+    json_decref(p->extra);
     s_pending_unlink(p);
     free(p);
 }
@@ -289,20 +298,26 @@ eng_rest_pending_cb(cmn_code_t code, const char *message, void *opaque)
     struct evhttp_request *req = p->req;
     bool live = p->rest != NULL && req != NULL;
     eng_pend_kind_t kind = p->kind;
+    json_t *extra = p->extra;
     s_pending_unlink(p);
     free(p);
     if (!live) {
+        json_decref(extra);
         CMN_DEBUG("operation ended (%s) after its client left",
                   cmn_code_name(code));
         return;
     }
     if (code == CMN_OK) {
         json_t *body = json_pack("{s:s}", "status", "complete");
+        if (extra)
+            json_object_update(body, extra);
+        json_decref(extra);
         if (kind == ENG_PEND_PING)
             json_object_set_new(body, "ping", s_ping_json(message));
         eng_rest_reply(req, 200, body);
         return;
     }
+    json_decref(extra);
     int status = eng_rest_http_status(code);
     json_t *fault = eng_rest_fault_json(code, message);
     CMN_INFO("%s: %d %s", evhttp_request_get_uri(req), status,

@@ -308,6 +308,8 @@ typedef enum {
 /* Register `call`'s request as waiting; NULL with CMN_ERR_NOMEM. */
 eng_rest_pending_t *eng_rest_pending_new(eng_rest_call_t *call,
                                          eng_pend_kind_t kind);
+/* Members (stolen) merged into the success answer. */
+void eng_rest_pending_set_extra(eng_rest_pending_t *p, json_t *extra);
 /* Undo eng_rest_pending_new when the operation did not begin. */
 void eng_rest_pending_drop(eng_rest_pending_t *p);
 /* The eng_op_cb to pass with the pending as opaque. */
