@@ -45,8 +45,14 @@ wait_for() {    # SECONDS CMD...
     return 1
 }
 
-ctl() { "$B/herdctl" --url "$URL" "$@"; }
-api() { curl -sf "$URL/ovirt-engine/api$1"; }
+ctl() { HERD_PASSWORD_FILE="$D/admin.pw" "$B/herdctl" --url "$URL" "$@"; }
+api() {
+    if [ -s "$D/admin.pw" ]; then
+        curl -sf -u "admin@internal:$(cat "$D/admin.pw")" "$URL/ovirt-engine/api$1"
+    else
+        curl -sf "$URL/ovirt-engine/api$1"
+    fi
+}
 host_up() { api /hosts | jq -e '.host[]? | select(.status == "up")' >/dev/null; }
 vm_status() { api "/vms/$VM" | jq -r '.status // empty'; }
 vm_is() { [ "$(vm_status)" = "$1" ]; }
@@ -78,18 +84,46 @@ Herd demo is running (state and logs in $D/):
   engine  pid $(cat "$D/engine.pid")  API $URL/ovirt-engine/api  (log demo/engine.log)
   agent   pid $(cat "$D/agent.pid")  libvirt $URI  (log demo/agent.log)
 
-Look at it:
+Look at it (admin@internal's password is in demo/admin.pw):
+  export HERD_URL=$URL HERD_PASSWORD_FILE=$D/admin.pw
   $B/herdctl --url $URL host list
-  $B/herdctl --url $URL host stats $(api /hosts | jq -r '.host[0].id // "HOST"')
+  $B/herdctl --url $URL host stats $(api /hosts | jq -r '.host[0].name // "HOST"')
   $B/herdctl --url $URL vm list
   $B/herdctl --url $URL vm show $VM
   $B/herdctl --url $URL vm stats $VM
   $B/herdctl --url $URL event list
-  curl -s $URL/ovirt-engine/api/vms | jq .
+  curl -s -u "admin@internal:\$(cat demo/admin.pw)" $URL/ovirt-engine/api/vms | jq .
   virsh -c $URI list
 
 Stop it:  make demo-stop   (or B=$B scripts/demo.sh stop)
 EOF
+}
+
+# write_engine_conf API_PORT ZMQ_PORT full|plain: demo/engine.yaml. The
+# API is plain HTTP on 127.0.0.1 with admin@internal's password in
+# demo/admin.pw ("plain" leaves out the TLS and auth keys).
+write_engine_conf() {
+    {
+        cat <<EOF
+state_dir: $D/engine
+database: $D/engine/engine.db
+log:
+  level: info
+agents:
+  listen: tcp://127.0.0.1:$2
+api:
+  listen: 127.0.0.1
+  port: $1
+EOF
+        if [ "$3" = full ]; then
+            printf '  tls: false\nauth:\n  admin_password_file: %s\n' "$D/admin.pw"
+        fi
+        cat <<EOF
+vm:
+  shutdown_timeout: 10
+  firmware: /usr/share/qemu/qboot.rom
+EOF
+    } >"$D/engine.yaml"
 }
 
 start() {
@@ -138,20 +172,17 @@ start() {
         zmq_port=$(pick_port 54321)
         [ "$api_port" = 8080 ] || say "port 8080 is taken: API on $api_port"
         mkdir -p "$D/engine"
-        cat >"$D/engine.yaml" <<EOF
-state_dir: $D/engine
-database: $D/engine/engine.db
-log:
-  level: info
-agents:
-  listen: tcp://127.0.0.1:$zmq_port
-api:
-  listen: 127.0.0.1
-  port: $api_port
-vm:
-  shutdown_timeout: 10
-  firmware: /usr/share/qemu/qboot.rom
-EOF
+        if [ ! -s "$D/admin.pw" ]; then
+            (umask 077; head -c 12 /dev/urandom | base64 | tr -d '/+=' >"$D/admin.pw")
+        fi
+        write_engine_conf "$api_port" "$zmq_port" full
+        local err
+        if ! err=$("$B/herd-engine" -c "$D/engine.yaml" --check-config 2>&1); then
+            # An engine without HTTPS/auth settings: the plain config.
+            write_engine_conf "$api_port" "$zmq_port" plain
+            err=$("$B/herd-engine" -c "$D/engine.yaml" --check-config 2>&1) ||
+                die "the demo's engine.yaml is refused: $err"
+        fi
         echo "http://127.0.0.1:$api_port" >"$D/url"
         echo "tcp://127.0.0.1:$zmq_port" >"$D/agents-endpoint"
         setsid "$B/herd-engine" -c "$D/engine.yaml" >>"$D/engine.log" 2>&1 </dev/null &
