@@ -9,6 +9,7 @@
 struct event_base;
 typedef struct eng_agents eng_agents_t;     /* eng_agents.h */
 typedef struct eng_rest eng_rest_t;         /* eng_rest.h */
+typedef struct eng_migrate eng_migrate_t;   /* eng_migrate.h */
 
 typedef struct eng_ctx {
     struct event_base *base;
@@ -17,6 +18,7 @@ typedef struct eng_ctx {
     eng_stats_t *stats;
     eng_agents_t *agents;
     eng_rest_t *rest;
+    eng_migrate_t *migrate;         /* NULL: migration unavailable */
     char engine_id[ENG_ID_LEN];     /* new at every start */
     int64_t started_ms;
 } eng_ctx_t;
