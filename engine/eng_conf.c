@@ -31,6 +31,10 @@ static const cmn_conf_key_t s_keys[] = {
     K_INT("agents.connecting_after", host_connecting_s, 1, 3600),
     K_INT("agents.nonresponsive_after", host_nonresponsive_s, 2, 86400),
     K_INT("agents.request_timeout", request_timeout_s, 1, 3600),
+    { "agents.curve", CMN_CONF_BOOL, offsetof(eng_conf_t, agents_curve), 0, 0,
+      false },
+    K_STR("agents.key_dir", agents_key_dir),
+    K_STR("agents.enrollment", agents_enrollment),
     K_STR("api.listen", api_listen),
     K_INT("api.port", api_port, 0, 65535),
     K_INT("api.max_body_bytes", api_max_body, 1024, 256LL << 20),
@@ -44,6 +48,14 @@ static const cmn_conf_key_t s_keys[] = {
     K_INT("vm.reboot_timeout", vm_reboot_timeout_s, 1, 86400),
     K_STR("vm.firmware", vm_firmware),
     K_INT("events.keep_days", events_keep_days, 0, 36500),
+    K_INT("migration.max_outgoing", mig_max_outgoing, 1, 32),
+    K_INT("migration.max_incoming", mig_max_incoming, 1, 32),
+    K_INT("migration.timeout", mig_timeout_s, 0, 86400),
+    K_INT("migration.stale_after", mig_stale_s, 5, 3600),
+    { "migration.unsafe", CMN_CONF_BOOL, offsetof(eng_conf_t, mig_unsafe), 0,
+      0, false },
+    K_INT("scheduling.balance_interval", balance_interval_s, 1, 86400),
+    K_INT("scheduling.balance_max_moves", balance_max_moves, 0, 100),
     { NULL, 0, 0, 0, 0, false },
 };
 
@@ -59,16 +71,25 @@ s_defaults(eng_conf_t *conf)
     conf->api_port = -1;        /* 8443 with TLS, 8080 without */
     conf->api_max_body = 1 << 20;
     conf->api_tls = true;
+    conf->agents_curve = true;
     /* oVirt's UserSessionTimeOutInterval: 30 minutes */
     conf->token_lifetime_s = 1800;
     conf->vm_shutdown_timeout_s = 120;
     conf->vm_reboot_timeout_s = 60;
     conf->events_keep_days = 30;
+    conf->mig_max_outgoing = 2;     /* oVirt's defaults */
+    conf->mig_max_incoming = 2;
+    conf->mig_timeout_s = 600;
+    conf->mig_stale_s = 30;
+    conf->mig_unsafe = true;
+    conf->balance_interval_s = 60;
+    conf->balance_max_moves = 2;
     /* database stays NULL: it follows state_dir unless set */
     if (cmn_conf_set_str(&conf->state_dir, "/var/lib/herd-engine") < 0 ||
         cmn_conf_set_str(&conf->log_filters, "") < 0 ||
         cmn_conf_set_str(&conf->log_file, "") < 0 ||
         cmn_conf_set_str(&conf->agents_listen, "tcp://0.0.0.0:54321") < 0 ||
+        cmn_conf_set_str(&conf->agents_enrollment, "approve") < 0 ||
         cmn_conf_set_str(&conf->api_listen, "127.0.0.1") < 0 ||
         cmn_conf_set_str(&conf->api_server_names, "") < 0 ||
         cmn_conf_set_str(&conf->admin_password, "") < 0 ||
@@ -124,6 +145,23 @@ s_check(eng_conf_t *conf, const char *source)
         snprintf(d, n, "%s%spki", conf->state_dir, sep);
         free(conf->api_pki_dir);
         conf->api_pki_dir = d;
+    }
+    if (strcmp(conf->agents_enrollment, "approve") != 0 &&
+        strcmp(conf->agents_enrollment, "closed") != 0 &&
+        strcmp(conf->agents_enrollment, "auto") != 0)
+        return CMN_ERR(CMN_ERR_CONFIG, "%s: key 'agents.enrollment': '%s' is "
+                       "not one of approve, closed, auto", source,
+                       conf->agents_enrollment);
+    if (conf->agents_key_dir == NULL || conf->agents_key_dir[0] == '\0') {
+        size_t n = strlen(conf->state_dir) + sizeof("/keys");
+        char *d = malloc(n);
+        if (d == NULL)
+            return CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        const char *sep =
+            conf->state_dir[strlen(conf->state_dir) - 1] == '/' ? "" : "/";
+        snprintf(d, n, "%s%skeys", conf->state_dir, sep);
+        free(conf->agents_key_dir);
+        conf->agents_key_dir = d;
     }
     if (conf->database == NULL || conf->database[0] == '\0') {
         size_t n = strlen(conf->state_dir) + sizeof("/engine.db");

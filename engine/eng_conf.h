@@ -17,6 +17,9 @@ typedef struct {
     int64_t host_connecting_s;  /* agents.connecting_after: 6 (no message) */
     int64_t host_nonresponsive_s; /* agents.nonresponsive_after: 20 */
     int64_t request_timeout_s;  /* agents.request_timeout: 60 */
+    bool agents_curve;          /* agents.curve: true (CURVE + ZAP) */
+    char *agents_key_dir;       /* agents.key_dir: <state_dir>/keys if unset */
+    char *agents_enrollment;    /* agents.enrollment: approve|closed|auto */
     char *api_listen;           /* api.listen: 127.0.0.1 */
     int64_t api_port;           /* api.port: 8443 with TLS, else 8080 */
     int64_t api_max_body;       /* api.max_body_bytes: 1 MiB */
@@ -30,6 +33,13 @@ typedef struct {
     int64_t vm_reboot_timeout_s;   /* vm.reboot_timeout: 60 */
     char *vm_firmware;          /* vm.firmware: /usr/share/qemu/qboot.rom */
     int64_t events_keep_days;   /* events.keep_days: 30 */
+    int64_t mig_max_outgoing;   /* migration.max_outgoing: 2 per host */
+    int64_t mig_max_incoming;   /* migration.max_incoming: 2 per host */
+    int64_t mig_timeout_s;      /* migration.timeout: 600 (0 = never) */
+    int64_t mig_stale_s;        /* migration.stale_after: 30 s of silence */
+    bool mig_unsafe;            /* migration.unsafe: true (local qcow2) */
+    int64_t balance_interval_s; /* scheduling.balance_interval: 60 */
+    int64_t balance_max_moves;  /* scheduling.balance_max_moves: 2 per run */
 } eng_conf_t;
 
 /* Load defaults, then `path` (NULL: defaults only). -1 with CMN_ERR_CONFIG
