@@ -54,6 +54,9 @@ assert_defaults(const eng_conf_t *c)
     assert_int_equal(c->host_connecting_s, 6);
     assert_int_equal(c->host_nonresponsive_s, 20);
     assert_int_equal(c->request_timeout_s, 60);
+    assert_true(c->agents_curve);
+    assert_string_equal(c->agents_key_dir, "/var/lib/herd-engine/keys");
+    assert_string_equal(c->agents_enrollment, "approve");
     assert_string_equal(c->api_listen, "127.0.0.1");
     assert_int_equal(c->api_port, 8443);
     assert_int_equal(c->api_max_body, 1 << 20);
@@ -201,6 +204,26 @@ test_database_follows_state_dir(void **state)
 }
 
 static void
+test_agent_keys(void **state)
+{
+    (void)state;
+    eng_conf_t c;
+    assert_int_equal(load(&c, "state_dir: /tmp/x/\nagents:\n  curve: false\n"
+                              "  enrollment: auto\n"), 0);
+    assert_false(c.agents_curve);
+    assert_string_equal(c.agents_key_dir, "/tmp/x/keys");
+    assert_string_equal(c.agents_enrollment, "auto");
+    eng_conf_clear(&c);
+    assert_int_equal(load(&c, "agents:\n  key_dir: /etc/herd/keys\n"
+                              "  enrollment: closed\n"), 0);
+    assert_string_equal(c.agents_key_dir, "/etc/herd/keys");
+    eng_conf_clear(&c);
+    assert_load_fails("agents:\n  enrollment: open\n", "agents.enrollment",
+                      "approve, closed, auto", NULL);
+    assert_load_fails("agents:\n  curve: maybe\n", "agents.curve", NULL);
+}
+
+static void
 test_bad_yaml_names_file_and_line(void **state)
 {
     (void)state;
@@ -285,6 +308,7 @@ main(void)
         cmocka_unit_test(test_every_key),
         cmocka_unit_test(test_database_follows_state_dir),
         cmocka_unit_test(test_port_follows_tls),
+        cmocka_unit_test(test_agent_keys),
         cmocka_unit_test(test_bad_yaml_names_file_and_line),
         cmocka_unit_test(test_unknown_key),
         cmocka_unit_test(test_out_of_range),
