@@ -60,7 +60,7 @@ bool eng_agents_connected(eng_agents_t *a, const char *host_id)
     if (!a || !host_id)
         return false;
     eng_hostent_t *e = eng_agents_find(a, host_id);
-    return e && e->session && e->status == ENG_HOST_UP;
+    return e && e->session;
 }
 
 /* Change a host's status in memory and the store, with an event. */
@@ -268,9 +268,11 @@ static uint8_t *s_on_hello(eng_agents_t *a, const char *host_id,
     json_decref(rec.caps);
     rec.caps = eng_agt_hello_caps(h);
     snprintf(rec.address, sizeof(rec.address), "%s", h->hostname);
-    rec.status = ENG_HOST_UP;
+    /* An administrator's maintenance outlives reconnects. */
+    bool maint = existed && rec.status == ENG_HOST_MAINTENANCE;
+    rec.status = maint ? ENG_HOST_MAINTENANCE : ENG_HOST_UP;
     rec.last_seen_ms = now;
-    if (old != ENG_HOST_UP || !existed)
+    if (rec.status != old || !existed)
         rec.status_time_ms = now;
     if (eng_store_host_put(ctx->store, &rec) < 0) {
         CMN_ERROR("hello from %s: cannot store the host: %s", host_id,
@@ -288,8 +290,11 @@ static uint8_t *s_on_hello(eng_agents_t *a, const char *host_id,
     }
     e->session = true;
     e->last_seen_mono = cmn_mono_ms();
-    e->status = ENG_HOST_UP;
-    if (old != ENG_HOST_UP || !existed)
+    e->status = rec.status;
+    if (maint)
+        CMN_INFO("host %s (%s) said hello; it stays in maintenance",
+                 rec.name, rec.id);
+    else if (old != ENG_HOST_UP || !existed)
         eng_event(ctx, ENG_SEV_NORMAL, ENG_EV_HOST_UP, rec.id, NULL, NULL,
                   "Host %s is up (agent %s, libvirt %s, %s %s)", rec.name,
                   h->agent_version, h->libvirt_version, h->hypervisor,

@@ -504,6 +504,26 @@ static void test_known_host_never_returns(void **state)
     assert_string_equal(eng_vm_status_name(s_vm_status(t, vm_id)), "unknown");
 }
 
+/* Maintenance is the administrator's: a reconnecting agent keeps it. */
+static void test_maintenance_survives_hello(void **state)
+{
+    t_env_t *t = *state;
+    assert_int_equal(s_code(s_hello(t, t->host_id)), CMN_OK);
+    assert_int_equal(eng_agents_host_admin(t->ctx.agents, t->host_id, true,
+                                           "test"), 0);
+    assert_int_equal(s_code(s_hello(t, t->host_id)), CMN_OK);
+    eng_host_t h = {0};
+    assert_int_equal(eng_store_host_get(t->ctx.store, t->host_id, &h), 0);
+    assert_string_equal(eng_host_status_name(h.status), "maintenance");
+    eng_host_clear(&h);
+    assert_true(eng_agents_connected(t->ctx.agents, t->host_id));
+    assert_int_equal(eng_agents_host_admin(t->ctx.agents, t->host_id, false,
+                                           "test"), 0);
+    assert_int_equal(eng_store_host_get(t->ctx.store, t->host_id, &h), 0);
+    assert_string_equal(eng_host_status_name(h.status), "up");
+    eng_host_clear(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -520,6 +540,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_engine_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_liveness, setup, teardown),
         cmocka_unit_test_setup_teardown(test_known_host_never_returns, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_maintenance_survives_hello, setup,
                                         teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
