@@ -521,8 +521,9 @@ static void s_req_done(const Herd__Envelope *env, cmn_code_t code,
     free(rq);
 }
 
-static int s_request(eng_agents_t *a, const char *host_id, Herd__Envelope *env,
-                     unsigned extra_timeout_s, eng_agents_cb cb, void *opaque)
+int eng_agents_request_(eng_agents_t *a, const char *host_id,
+                        Herd__Envelope *env, unsigned extra_timeout_s,
+                        eng_agents_cb cb, void *opaque)
 {
     eng_hostent_t *e = host_id ? eng_agents_find(a, host_id) : NULL;
     if (!e || !e->session)
@@ -575,7 +576,7 @@ int eng_agents_vm_create(eng_agents_t *a, const char *host_id,
     m.start = start;
     env.body_case = HERD__ENVELOPE__BODY_VM_CREATE;
     env.vm_create = &m;
-    return s_request(a, host_id, &env, 0, cb, opaque);
+    return eng_agents_request_(a, host_id, &env, 0, cb, opaque);
 }
 
 int eng_agents_vm_op(eng_agents_t *a, const char *host_id, const char *vm_id,
@@ -589,7 +590,7 @@ int eng_agents_vm_op(eng_agents_t *a, const char *host_id, const char *vm_id,
     m.timeout_s = timeout_s;
     env.body_case = HERD__ENVELOPE__BODY_VM_OP;
     env.vm_op = &m;
-    return s_request(a, host_id, &env, timeout_s, cb, opaque);
+    return eng_agents_request_(a, host_id, &env, timeout_s, cb, opaque);
 }
 
 int eng_agents_vm_ticket(eng_agents_t *a, const char *host_id,
@@ -603,7 +604,7 @@ int eng_agents_vm_ticket(eng_agents_t *a, const char *host_id,
     m.expiry_s = expiry_s;
     env.body_case = HERD__ENVELOPE__BODY_VM_TICKET;
     env.vm_ticket = &m;
-    return s_request(a, host_id, &env, 0, cb, opaque);
+    return eng_agents_request_(a, host_id, &env, 0, cb, opaque);
 }
 
 int eng_agents_disk_create(eng_agents_t *a, const char *host_id,
@@ -616,7 +617,7 @@ int eng_agents_disk_create(eng_agents_t *a, const char *host_id,
     m.size_bytes = size_bytes;
     env.body_case = HERD__ENVELOPE__BODY_DISK_CREATE;
     env.disk_create = &m;
-    return s_request(a, host_id, &env, 0, cb, opaque);
+    return eng_agents_request_(a, host_id, &env, 0, cb, opaque);
 }
 
 int eng_agents_disk_delete(eng_agents_t *a, const char *host_id,
@@ -628,7 +629,7 @@ int eng_agents_disk_delete(eng_agents_t *a, const char *host_id,
     m.disk_id = (char *)disk_id;
     env.body_case = HERD__ENVELOPE__BODY_DISK_DELETE;
     env.disk_delete = &m;
-    return s_request(a, host_id, &env, 0, cb, opaque);
+    return eng_agents_request_(a, host_id, &env, 0, cb, opaque);
 }
 
 int eng_agents_ping(eng_agents_t *a, const char *host_id, eng_agents_cb cb,
@@ -639,7 +640,7 @@ int eng_agents_ping(eng_agents_t *a, const char *host_id, eng_agents_cb cb,
     m.sent_us = cmn_mono_us();
     env.body_case = HERD__ENVELOPE__BODY_PING;
     env.ping = &m;
-    return s_request(a, host_id, &env, 0, cb, opaque);
+    return eng_agents_request_(a, host_id, &env, 0, cb, opaque);
 }
 
 /* ---- life ---------------------------------------------------------------- */

@@ -47,6 +47,15 @@ struct eng_agents {
 /* eng_agents.c */
 eng_hostent_t *eng_agents_find(eng_agents_t *a, const char *host_id);
 
+/* Send a request envelope (body set by the caller; id set here) to the
+ * agent of `host_id` and call cb exactly once with its reply, as the
+ * typed eng_agents_* requests do. -1 with CMN_ERR_UNAVAILABLE if the host
+ * has no session or the send fails (cb is then never called). For
+ * conversion files that add requests (eng_agents_*.c). */
+int eng_agents_request_(eng_agents_t *a, const char *host_id,
+                        Herd__Envelope *env, unsigned extra_timeout_s,
+                        eng_agents_cb cb, void *opaque);
+
 /* eng_agents_msg.c: checks return 0, or -1 with CMN_ERR_PROTOCOL /
  * CMN_ERR_INVALID recorded naming the field. Conversions return a new
  * reference (NULL only on allocation failure). */
