@@ -77,6 +77,9 @@ int eng_agt_on_vm_event(eng_agents_t *a, const char *host_id,
                         const Herd__VmEvent *e);
 int eng_agt_on_vm_stats(eng_agents_t *a, const char *host_id,
                         const Herd__VmStatsBatch *b);
+/* eng_agents_mig.c: a job_progress notification from `host_id`. */
+int eng_agt_on_job_progress(eng_agents_t *a, const char *host_id,
+                            const Herd__JobProgress *p);
 /* Every VM on `host_id` that is not down becomes unknown. */
 void eng_agt_host_lost_vms(eng_agents_t *a, const char *host_id);
 
