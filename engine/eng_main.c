@@ -13,6 +13,7 @@
 #include "cmn_util.h"
 #include "cmn_zmq.h"
 #include "eng_agents.h"
+#include "eng_migrate.h"
 #include "eng_ctx.h"
 #include "eng_rest.h"
 
@@ -104,6 +105,18 @@ static int s_start(eng_ctx_t *ctx)
     ctx->agents = eng_agents_new(ctx);
     if (!ctx->agents)
         return -1;
+    eng_migrate_conf_t mc;
+    eng_migrate_conf_init(&mc);
+    mc.max_outgoing = (unsigned)ctx->conf.mig_max_outgoing;
+    mc.max_incoming = (unsigned)ctx->conf.mig_max_incoming;
+    mc.timeout_s = (unsigned)ctx->conf.mig_timeout_s;
+    mc.stale_s = (unsigned)ctx->conf.mig_stale_s;
+    mc.unsafe = ctx->conf.mig_unsafe;
+    mc.balance_interval_s = (unsigned)ctx->conf.balance_interval_s;
+    mc.balance_max_moves = (unsigned)ctx->conf.balance_max_moves;
+    ctx->migrate = eng_migrate_new(ctx, &mc);
+    if (!ctx->migrate)
+        return -1;
     ctx->rest = eng_rest_new(ctx);
     if (!ctx->rest)
         return -1;
@@ -114,6 +127,7 @@ static void s_stop(eng_ctx_t *ctx)
 {
     /* Agents first: pending requests fail and their callbacks may still
      * answer HTTP requests the REST server holds. */
+    eng_migrate_destroy(&ctx->migrate);
     eng_agents_destroy(&ctx->agents);
     eng_rest_destroy(&ctx->rest);
     eng_stats_destroy(&ctx->stats);

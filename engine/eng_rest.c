@@ -410,6 +410,7 @@ s_dispatch(eng_rest_call_t *call)
     case ENG_ROUTE_USERS:
     case ENG_ROUTE_USER:
     case ENG_ROUTE_USER_PERMS: eng_rest_handle_users(call); break;
+    case ENG_ROUTE_EXT: eng_rest_handle_ext(call); break;
     default:
         CMN_ERR(CMN_ERR_NOT_FOUND, "no such path");
         eng_rest_reply_err(call->req);
@@ -509,7 +510,8 @@ s_gencb(struct evhttp_request *req, void *arg)
         s_ca_path(rest, req, path, call.query))
         return;
     bool sso = strcmp(path, "/ovirt-engine/sso/oauth/token") == 0;
-    if (!sso && eng_rest_route(path, &call.route) < 0) {
+    if (!sso && !eng_rest_ext_route(path, &call.route) &&
+        eng_rest_route(path, &call.route) < 0) {
         eng_rest_reply_err(req);
         return;
     }

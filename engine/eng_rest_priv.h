@@ -74,6 +74,8 @@ typedef enum {
     ENG_ROUTE_USERS,            /* /users */
     ENG_ROUTE_USER,             /* /users/{id} */
     ENG_ROUTE_USER_PERMS,       /* /users/{id}/permissions */
+    ENG_ROUTE_EXT,              /* eng_rest_mig.c: jobs, cancelmigration,
+                                   affinity groups */
     ENG_ROUTE__LAST
 } eng_route_kind_t;
 
@@ -332,6 +334,22 @@ void eng_rest_handle_dcs(eng_rest_call_t *call);
 void eng_rest_handle_clusters(eng_rest_call_t *call);
 void eng_rest_handle_events(eng_rest_call_t *call);
 void eng_rest_handle_users(eng_rest_call_t *call);
+/* Migration and scheduling (eng_rest_mig.c). eng_rest_ext_route: true
+ * and *out filled (kind ENG_ROUTE_EXT) for /jobs[/{id}],
+ * /vms/{id}/cancelmigration, /clusters/{id}/affinitygroups[/{id}]. */
+bool eng_rest_ext_route(const char *path, eng_route_t *out);
+void eng_rest_handle_ext(eng_rest_call_t *call);
+/* POST /vms/{id}/migrate with an optional {"host": {"id"|"name"}}. */
+void eng_rest_vm_migrate(eng_rest_call_t *call, const eng_vm_t *vm);
+/* Add "migration": {progress, target_host, memory_remaining, job} to a
+ * VM's JSON while it migrates. */
+void eng_rest_vm_add_migration(eng_ctx_t *ctx, const eng_vm_t *vm, json_t *o);
+/* A cluster body's scheduling_policy {name, properties: {property: [{name,
+ * value}]}} and migration {bandwidth: {custom_value} (Mbit/s),
+ * max_downtime (ms)}, stored for cluster_id. -1 with CMN_ERR_INVALID. */
+int eng_rest_cluster_sched_apply(eng_rest_call_t *call, const char *cluster_id);
+/* eng_rest_cluster_json plus those two members. New reference. */
+json_t *eng_rest_cluster_sched_json(eng_ctx_t *ctx, const eng_cluster_t *c);
 /* POST /ovirt-engine/sso/oauth/token (form body; answers JSON always). */
 void eng_rest_handle_sso(eng_rest_call_t *call);
 

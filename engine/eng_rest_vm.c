@@ -243,8 +243,7 @@ s_action(eng_rest_call_t *call, const eng_vm_t *vm)
         eng_rest_vm_ticket(call, vm);
         return;
     } else if (act == ENG_REST_ACT_MIGRATE) {
-        CMN_ERR(CMN_ERR_UNSUPPORTED, "migration is not supported yet");
-        eng_rest_action_failed(call);
+        eng_rest_vm_migrate(call, vm);
         return;
     } else if (eng_rest_parse_action(call->body, call->body_len) < 0) {
         eng_rest_reply_err(call->req);
@@ -330,8 +329,11 @@ eng_rest_handle_vms(eng_rest_call_t *call)
             s_update(call, vm);
         else if (call->method == ENG_REST_DELETE)
             s_remove(call, vm);
-        else
-            eng_rest_reply(call->req, 200, eng_rest_vm_json(vm));
+        else {
+            json_t *o = eng_rest_vm_json(vm);
+            eng_rest_vm_add_migration(call->ctx, vm, o);
+            eng_rest_reply(call->req, 200, o);
+        }
         break;
     case ENG_ROUTE_VM_STATS:
         eng_rest_reply(call->req, 200, eng_rest_stats_json(
