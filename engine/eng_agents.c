@@ -99,6 +99,27 @@ int eng_agents_host_admin(eng_agents_t *a, const char *host_id,
     return 0;
 }
 
+void eng_agents_cut_off(eng_agents_t *a, const char *host_id,
+                        const char *why)
+{
+    if (!a || !host_id)
+        return;
+    size_t b = s_hash(host_id);
+    for (eng_hostent_t **pp = &a->buckets[b]; *pp; pp = &(*pp)->next) {
+        eng_hostent_t *e = *pp;
+        if (strcmp(e->id, host_id) != 0)
+            continue;
+        *pp = e->next;
+        a->nhosts--;
+        CMN_INFO("host %s cut off: %s", host_id, why ? why : "");
+        cmn_rpc_fail_key(a->rpc, host_id, CMN_ERR_UNAVAILABLE,
+                         why ? why : "host cut off");
+        json_object_del(a->dirty, host_id);
+        free(e);
+        return;
+    }
+}
+
 /* Any message from a host with a session: it is alive. */
 static void s_touch(eng_agents_t *a, eng_hostent_t *e)
 {

@@ -79,6 +79,13 @@ bool eng_agents_connected(eng_agents_t *a, const char *host_id);
 int eng_agents_host_admin(eng_agents_t *a, const char *host_id,
                           bool maintenance, const char *why);
 
+/* Forget `host_id`: drop its session, fail its pending requests with
+ * CMN_ERR_UNAVAILABLE naming `why`, and remove it from the liveness table
+ * (for a removed host or a revoked key). Its next message finds no
+ * session. Nothing happens for an unknown host. */
+void eng_agents_cut_off(eng_agents_t *a, const char *host_id,
+                        const char *why);
+
 /* Requests to the agent of `host_id`. Each returns 0 and later calls `cb`
  * exactly once (reply, CMN_ERR_TIMEOUT after the request timeout, or
  * CMN_ERR_UNAVAILABLE when the host is lost or the engine stops); or -1

@@ -524,6 +524,22 @@ static void test_maintenance_survives_hello(void **state)
     eng_host_clear(&h);
 }
 
+/* A cut-off host (removed, key revoked) loses its session and its pending
+ * requests at once. */
+static void test_cut_off(void **state)
+{
+    t_env_t *t = *state;
+    assert_int_equal(s_code(s_hello(t, t->host_id)), CMN_OK);
+    cmn_zsock_destroy(&t->dealer);      /* the request stays pending */
+    assert_int_equal(eng_agents_ping(t->ctx.agents, t->host_id, s_cb, t), 0);
+    eng_agents_cut_off(t->ctx.agents, t->host_id, "host removed");
+    assert_true(t->got_cb);
+    assert_int_equal(t->cb_reply.code, CMN_ERR_UNAVAILABLE);
+    assert_string_equal(t->cb_msg, "host removed");
+    assert_false(eng_agents_connected(t->ctx.agents, t->host_id));
+    eng_agents_cut_off(t->ctx.agents, t->host_id, "again");   /* harmless */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -543,6 +559,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_maintenance_survives_hello, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_cut_off, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     cmn_zmq_shutdown();
