@@ -147,6 +147,10 @@ json_t *eng_agt_hello_caps(const Herd__Hello *h)
     json_object_set_new(caps, "stats_interval",
                         json_integer(h->stats_interval));
     json_object_set_new(caps, "host_uuid", json_string(s_s(h->host_uuid)));
+    /* Checked where it is used (eng_migrate.c): printable, "://". */
+    json_object_set_new(caps, "migration_uri",
+                        json_string(eng_agt_str_ok(h->migration_uri, 511, true)
+                                    ? s_s(h->migration_uri) : ""));
     return caps;
 }
 

@@ -149,6 +149,8 @@ static int s_cl_load(eng_ctx_t *ctx, const char *cluster_id, s_cl_t *c)
             s->status = ENG_HOST_CONNECTING;
         s->cpu_count = (uint32_t)json_integer_value(json_object_get(h->caps,
                                                                    "cpu_count"));
+        if (s->cpu_count == 0)
+            s->cpu_count = 1024;    /* not reported: do not refuse on it */
         s->cpu_model = json_string_value(json_object_get(h->caps, "cpu_model"));
         json_t *fl = json_object_get(h->caps, "cpu_flags");
         size_t nf = json_array_size(fl);
@@ -335,8 +337,8 @@ int eng_migrate_pick(eng_ctx_t *ctx, const eng_vm_t *vm, const char *source,
             CMN_ERR(CMN_ERR_UNAVAILABLE, "%s%s", msg, full);
         } else if (c.nhosts == 0) {
             cmn_err_reset();
-            CMN_ERR(CMN_ERR_UNAVAILABLE, "no host can run VM %s: its cluster "
-                    "has no hosts", vm->name);
+            CMN_ERR(CMN_ERR_UNAVAILABLE, "no host can run VM %s: no host is "
+                    "up (its cluster has none)", vm->name);
         }
         free(cand);
     }

@@ -13,6 +13,7 @@
 #include "cmn_util.h"
 #include "eng_agents.h"
 #include "eng_domxml.h"
+#include "eng_migrate.h"
 #include "eng_vmstate.h"
 
 CMN_LOG_INIT("eng.ops");
@@ -227,79 +228,27 @@ static void s_accepted(eng_ctx_t *ctx, const eng_vm_t *vm, const char *host,
 
 /* ---- start --------------------------------------------------------------- */
 
-static uint64_t s_host_free(eng_ctx_t *ctx, const eng_host_t *h)
-{
-    uint64_t free_b = 0;
-    json_t *s = eng_stats_get(ctx->stats, h->id);
-    json_t *v = json_object_get(json_object_get(s, "memory.free"), "value");
-    bool sampled = json_is_integer(v) && json_integer_value(v) >= 0;
-    if (sampled)
-        free_b = (uint64_t)json_integer_value(v);
-    else
-        free_b = (uint64_t)json_integer_value(
-            json_object_get(h->caps, "memory_bytes"));
-    /* VMs placed there: with a sample, only those not yet using their
-     * memory; with the capabilities figure, every one that is not down. */
-    eng_vm_t *vms = NULL;
-    size_t n = 0;
-    if (eng_store_vm_list_by_host(ctx->store, h->id, &vms, &n) == 0) {
-        for (size_t i = 0; i < n; i++) {
-            eng_vm_status_t st = vms[i].status;
-            bool count = sampled ? (st == ENG_VM_WAIT_FOR_LAUNCH ||
-                                    st == ENG_VM_POWERING_UP)
-                                 : st != ENG_VM_DOWN;
-            if (count)
-                free_b = free_b > vms[i].memory_bytes
-                             ? free_b - vms[i].memory_bytes : 0;
-        }
-        free(vms);
-    }
-    cmn_err_reset();
-    return free_b;
-}
-
-/* Where to start `vm`: `want` (id or name), else its pinned host, else the
- * Up host of its cluster with the most free memory. */
+/* Where to start `vm`: `want` (id or name), else what the scheduler picks
+ * in its cluster (pinning, memory, CPUs, affinity, the cluster's policy;
+ * eng_migrate_sched.c). */
 static int s_pick_host(eng_ctx_t *ctx, const eng_vm_t *vm, const char *want,
                        char out[ENG_ID_LEN])
 {
-    const char *ref = want && *want ? want
-                      : vm->pinned_host_id[0] ? vm->pinned_host_id : NULL;
-    if (ref) {
-        eng_host_t h = {0};
-        if (eng_ops_host_find(ctx, ref, &h) < 0)
-            return -1;
-        bool up = h.status == ENG_HOST_UP &&
-                  eng_agents_connected(ctx->agents, h.id);
-        snprintf(out, ENG_ID_LEN, "%s", h.id);
-        int rc = up ? 0 : CMN_ERR(CMN_ERR_UNAVAILABLE, "host %s is %s, not up",
-                                  h.name, eng_host_status_name(h.status));
-        eng_host_clear(&h);
-        return rc;
+    if (!(want && *want)) {
+        out[0] = '\0';
+        return eng_migrate_pick(ctx, vm, NULL, out);
     }
-    eng_host_t *hosts = NULL;
-    size_t n = 0;
-    if (eng_store_host_list(ctx->store, &hosts, &n) < 0)
+    eng_host_t h = {0};
+    if (eng_ops_host_find(ctx, want, &h) < 0)
         return -1;
-    bool found = false;
-    uint64_t best = 0;
-    for (size_t i = 0; i < n; i++) {
-        eng_host_t *h = &hosts[i];
-        if (h->status == ENG_HOST_UP && strcmp(h->cluster_id, vm->cluster_id) == 0
-            && eng_agents_connected(ctx->agents, h->id)) {
-            uint64_t f = s_host_free(ctx, h);
-            if (!found || f > best) {
-                best = f;
-                found = true;
-                snprintf(out, ENG_ID_LEN, "%s", h->id);
-            }
-        }
-        eng_host_clear(h);
-    }
-    free(hosts);
-    if (!found)
-        return CMN_ERR(CMN_ERR_UNAVAILABLE, "no host is up");
-    return 0;
+    bool up = h.status == ENG_HOST_UP &&
+              eng_agents_connected(ctx->agents, h.id);
+    snprintf(out, ENG_ID_LEN, "%s", h.id);
+    int rc = up ? 0 : CMN_ERR(CMN_ERR_UNAVAILABLE, "host %s is %s, not up",
+                              h.name, eng_host_status_name(h.status));
+    eng_host_clear(&h);
+    (void)vm;
+    return rc;
 }
 
 static int s_start_step(s_job_t *j);
