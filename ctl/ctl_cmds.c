@@ -36,6 +36,8 @@ ctl_usage(FILE *fp)
 "  host show ID|NAME\n"
 "  host stats ID|NAME\n"
 "  host ping ID|NAME [--count N]\n"
+"  host deactivate ID|NAME [--wait]   (maintenance: its VMs migrate away)\n"
+"  host activate|remove ID|NAME\n"
 "  vm list\n"
 "  vm show ID|NAME\n"
 "  vm create NAME [--memory SIZE] [--cpus N | --sockets N --cores N --threads N]\n"
@@ -45,6 +47,12 @@ ctl_usage(FILE *fp)
 "  vm start ID|NAME [--host ID|NAME]\n"
 "  vm stop|shutdown|reboot|reset|pause|suspend|resume|remove ID|NAME\n"
 "  vm stats ID|NAME\n"
+"  vm migrate ID|NAME [--host ID|NAME] [--wait|--no-wait]  (bar on a tty)\n"
+"  vm cancel-migration ID|NAME\n"
+"  job list\n"
+"  affinity list CLUSTER\n"
+"  affinity add CLUSTER NAME [--positive|--negative] [--soft] VM...\n"
+"  affinity remove CLUSTER GROUP\n"
 "  event list [--max N] [--from ID]\n"
 "  version\n"
 "  help\n"
@@ -346,8 +354,10 @@ s_host(const ctl_opts_t *o, int argc, char **argv)
             return s_host_show(o, argv[0]);
         return ctl_stats(o, "hosts", argv[0]);
     }
-    return ctl_usage_error("host: unknown verb '%s' (list, show, stats, ping)",
-                           verb);
+    if ((rc = ctl_mig_host_cmd(o, verb, argc, argv)) >= 0)
+        return rc;
+    return ctl_usage_error("host: unknown verb '%s' (list, show, stats, ping, "
+                           "deactivate, activate, remove)", verb);
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -467,6 +477,10 @@ ctl_run(const ctl_opts_t *oin, int argc, char **argv)
         return ctl_vm_cmd(o, argc - 1, argv + 1);
     if (strcmp(noun, "event") == 0 || strcmp(noun, "events") == 0)
         return s_event(o, argc - 1, argv + 1);
+    if (strcmp(noun, "job") == 0 || strcmp(noun, "jobs") == 0)
+        return ctl_job_cmd(o, argc - 1, argv + 1);
+    if (strcmp(noun, "affinity") == 0)
+        return ctl_affinity_cmd(o, argc - 1, argv + 1);
     return ctl_usage_error("unknown command '%s' (host, vm, event, user, "
                            "login, logout, version, help)", noun);
 }

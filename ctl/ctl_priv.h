@@ -129,6 +129,16 @@ int ctl_extra(int argc, char **argv, int from, const char *cmd);
 /* ctl_vm.c: `vm VERB ARGS`; returns the exit code. */
 int ctl_vm_cmd(const ctl_opts_t *o, int argc, char **argv);
 
+/* ctl_mig.c: `vm migrate|cancel-migration`, `host deactivate|activate|
+ * remove` (return -1 for a verb they do not serve, else the exit code),
+ * `job list`, `affinity list|add|remove`. */
+int ctl_mig_vm_cmd(const ctl_opts_t *o, const char *verb, int argc,
+                   char **argv);
+int ctl_mig_host_cmd(const ctl_opts_t *o, const char *verb, int argc,
+                     char **argv);
+int ctl_job_cmd(const ctl_opts_t *o, int argc, char **argv);
+int ctl_affinity_cmd(const ctl_opts_t *o, int argc, char **argv);
+
 /* Print the usage text to `fp`. */
 void ctl_usage(FILE *fp);
 /* Print "herdctl: <msg>" and a hint; returns CTL_EXIT_USAGE. */

@@ -280,6 +280,8 @@ ctl_vm_cmd(const ctl_opts_t *o, int argc, char **argv)
     }
     if (strcmp(verb, "create") == 0)
         return s_create(o, argc, argv);
+    if ((rc = ctl_mig_vm_cmd(o, verb, argc, argv)) >= 0)
+        return rc;
     bool known = strcmp(verb, "show") == 0 || strcmp(verb, "start") == 0 ||
                  strcmp(verb, "remove") == 0 || strcmp(verb, "stats") == 0;
     for (int i = 0; actions[i] && !known; i++)
