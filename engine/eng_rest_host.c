@@ -1,5 +1,6 @@
 /* REST handlers for /hosts: list, show, statistics, NICs and ping. */
 #include "eng_rest_priv.h"
+#include "eng_migrate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +175,19 @@ s_host_action(eng_rest_call_t *call, const eng_host_t *h)
     eng_rest_hact_t act = call->route.haction;
     snprintf(why, sizeof(why), "%s by %s", eng_rest_hact_name(act),
              call->user.name);
+    /* With migration: deactivate empties the host first (eng_migrate.h). */
+    if (call->ctx->migrate && (act == ENG_REST_HACT_DEACTIVATE ||
+                               act == ENG_REST_HACT_ACTIVATE)) {
+        if ((act == ENG_REST_HACT_DEACTIVATE
+             ? eng_maint_deactivate(call->ctx, h->id, call->user.name)
+             : eng_maint_activate(call->ctx, h->id, call->user.name)) < 0)
+            goto fail;
+        eng_event(call->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_ADMIN, h->id, NULL,
+                  call->user.name, "Host %s: %s", h->name, why);
+        eng_rest_reply_as(call->req, 200, "action",
+                          json_pack("{s:s}", "status", "complete"));
+        return;
+    }
     bool maint = false;
     switch (act) {
     case ENG_REST_HACT_DEACTIVATE: {
