@@ -140,7 +140,7 @@ eng_rest_parse_cluster(const char *body, size_t len, bool update,
 {
     static const char *const known[] = { "name", "description", "comment",
         "data_center", "cpu", "memory_policy", "version", "id", "href",
-        "creation_time", NULL };
+        "creation_time", "scheduling_policy", "migration", NULL };
     json_t *root = NULL, *o = NULL, *oc = NULL;
     dc_ref[0] = '\0';
     if (eng_rest_parse_object(body, len, false, &root) < 0)

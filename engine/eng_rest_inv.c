@@ -295,12 +295,14 @@ eng_rest_handle_clusters(eng_rest_call_t *call)
             goto fail;
         cmn_uuid_generate(c.id);
         c.created_ms = (int64_t)cmn_time_ms();
-        if (eng_store_cluster_insert(s, &c) < 0)
+        if (eng_store_cluster_insert(s, &c) < 0 ||
+            eng_rest_cluster_sched_apply(call, c.id) < 0)
             goto fail;
         eng_event(call->ctx, ENG_SEV_NORMAL, ENG_EV_CLUSTER_ADDED, NULL, NULL,
                   call->user.name, "Cluster %s added by %s", c.name,
                   call->user.name);
-        s_created(call, "clusters", c.id, eng_rest_cluster_json(&c));
+        s_created(call, "clusters", c.id,
+                  eng_rest_cluster_sched_json(call->ctx, &c));
         return;
     }
     if (eng_rest_find_cluster(s, call->route.id, &c) < 0)
@@ -309,7 +311,8 @@ eng_rest_handle_clusters(eng_rest_call_t *call)
         if (eng_rest_parse_cluster(call->body, call->body_len, true, &c,
                                    dc_ref) < 0 ||
             s_cluster_dc(s, dc_ref, &c) < 0 ||
-            eng_store_cluster_update(s, &c) < 0)
+            eng_store_cluster_update(s, &c) < 0 ||
+            eng_rest_cluster_sched_apply(call, c.id) < 0)
             goto fail;
         eng_event(call->ctx, ENG_SEV_NORMAL, ENG_EV_CLUSTER_UPDATED, NULL,
                   NULL, call->user.name, "Cluster %s updated by %s", c.name,
@@ -323,7 +326,7 @@ eng_rest_handle_clusters(eng_rest_call_t *call)
         eng_rest_reply(call->req, 200, NULL);
         return;
     }
-    eng_rest_reply(call->req, 200, eng_rest_cluster_json(&c));
+    eng_rest_reply(call->req, 200, eng_rest_cluster_sched_json(call->ctx, &c));
     return;
 fail:
     eng_rest_reply_err(call->req);
