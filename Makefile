@@ -154,6 +154,11 @@ $(B)/tests/tools/%: $(B)/obj/tests/tools/%.o $(B)/libherdcommon.a
 $(B)/bench/%: $(B)/obj/bench/%.o $(B)/libherdcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_AGENT) $(LIBS_ENGINE)
+# libgovirt, an existing oVirt client, for tests/integration/test_api_govirt.sh
+$(B)/obj/tests/tools/govirt_client.o: ALL_CFLAGS += $(shell pkg-config --cflags govirt-1.0 2>/dev/null)
+$(B)/tests/tools/govirt_client: $(B)/obj/tests/tools/govirt_client.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(shell pkg-config --libs govirt-1.0 2>/dev/null)
 
 # ---- top-level targets ----------------------------------------------------
 .PHONY: all deps check check-unit check-fuzz check-integration demo \
@@ -224,6 +229,7 @@ install: $(BINS)
 	    $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0755 $(B)/herdctl $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 conf/engine.yaml conf/agent.yaml $(DESTDIR)/etc/herd/
+	install -d -m 0700 $(DESTDIR)/etc/herd/keys
 	install -m 0644 packaging/*.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 
 clean:
