@@ -10,6 +10,7 @@
 
 #include "cmn_log.h"
 #include "cmn_util.h"
+#include "eng_migrate_priv.h"
 #include "eng_ops.h"
 #include "eng_vmstate.h"
 
@@ -357,6 +358,8 @@ static bool s_is_request_body(int body)
     case HERD__ENVELOPE__BODY_VM_OP:
     case HERD__ENVELOPE__BODY_DISK_CREATE:
     case HERD__ENVELOPE__BODY_DISK_DELETE:
+    case HERD__ENVELOPE__BODY_VM_MIGRATE:
+    case HERD__ENVELOPE__BODY_JOB_CANCEL:
         return true;
     default:
         return false;
@@ -393,6 +396,7 @@ static uint8_t *s_dispatch(eng_agents_t *a, const char *host,
     case HERD__ENVELOPE__BODY_HOST_STATS:
     case HERD__ENVELOPE__BODY_VM_STATS:
     case HERD__ENVELOPE__BODY_VM_EVENT:
+    case HERD__ENVELOPE__BODY_JOB_PROGRESS:
         break;
     default:
         if (s_is_request_body(env->body_case))
@@ -423,6 +427,8 @@ static uint8_t *s_dispatch(eng_agents_t *a, const char *host,
         }
     } else if (env->body_case == HERD__ENVELOPE__BODY_VM_STATS) {
         rc = eng_agt_on_vm_stats(a, e->id, env->vm_stats);
+    } else if (env->body_case == HERD__ENVELOPE__BODY_JOB_PROGRESS) {
+        rc = eng_agt_on_job_progress(a, e->id, env->job_progress);
     } else {
         rc = eng_agt_on_vm_event(a, e->id, env->vm_event);
     }
