@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev
       libyaml-dev libsqlite3-dev sqlite3 libjansson-dev libsodium-dev
       libssl-dev libcmocka-dev libvirt-dev libvirt-daemon-system
       libvirt-clients qemu-system-x86 qemu-utils tini valgrind curl
-      iproute2 util-linux procps"
+      iproute2 util-linux procps libgovirt-dev libxml2-utils wrk openssl"
 
 missing=""
 for p in $PKGS; do
