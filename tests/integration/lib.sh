@@ -119,12 +119,18 @@ wait_for() {
 
 # ---- ports ----------------------------------------------------------------
 
+T_PORT_LO=10000
+T_PORT_HI=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+[ "${T_PORT_HI:-0}" -gt 12000 ] 2>/dev/null || T_PORT_HI=32768
+
 # free_port: a TCP port on 127.0.0.1 nobody listens on.
 free_port() {
     local p used
     used=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://')
     while :; do
-        p=$(( 20000 + (RANDOM * 32768 + RANDOM) % 40000 ))
+        # Below the kernel's ephemeral range (ip_local_port_range), so an
+        # outgoing connection elsewhere cannot take it before we bind.
+        p=$(( T_PORT_LO + (RANDOM * 32768 + RANDOM) % (T_PORT_HI - T_PORT_LO) ))
         printf '%s\n' "$used" | grep -qx "$p" && continue
         case " ${T_PORTS:-} " in *" $p "*) continue ;; esac
         T_PORTS="${T_PORTS:-} $p"
@@ -370,8 +376,45 @@ EOF
 # engine_start: ports picked once per test (kept over restarts), config
 # written, daemon started, waits until the API answers.
 engine_start() {
-    [ -n "${ZMQ_PORT:-}" ] || ZMQ_PORT=$(free_port)
-    [ -n "${API_PORT:-}" ] || API_PORT=$(free_port)
+    local attempt picked=0 rc
+    if [ -z "${ZMQ_PORT:-}" ] || [ -z "${API_PORT:-}" ]; then
+        picked=1
+    fi
+    for attempt in 1 2 3; do
+        if [ $picked = 1 ]; then
+            ZMQ_PORT=$(free_port)
+            API_PORT=$(free_port)
+            while [ "$API_PORT" = "$ZMQ_PORT" ]; do API_PORT=$(free_port); done
+        fi
+        t_engine_launch
+        if wait_for t_engine_answers --timeout 15; then
+            kill -0 "$ENGINE_PID" 2>/dev/null && break
+        elif kill -0 "$ENGINE_PID" 2>/dev/null; then
+            fail "herd-engine API did not answer on $API within 15 s"
+        fi
+        wait "$ENGINE_PID"
+        rc=$?
+        ENGINE_PID=""
+        # Another process took a port between our check and the bind: retry
+        # with fresh ports (only when this test picked them).
+        if [ $picked = 1 ] && [ $attempt -lt 3 ] &&
+           tail -n 5 "$W/engine.log" | grep -q "Address already in use"; then
+            log "engine: a port was taken meanwhile; retrying with others"
+            continue
+        fi
+        fail "herd-engine exited ($rc) at start-up: $(tail -n 20 "$W/engine.log")"
+    done
+    log "engine up (pid $ENGINE_PID, api $API_PORT, agents $ZMQ_PORT)"
+}
+
+# The engine process runs and its API answers (for wait_for; stops polling
+# early by failing fast when the process is gone).
+t_engine_answers() {
+    kill -0 "$ENGINE_PID" 2>/dev/null || return 0
+    curl -sf -o /dev/null -u "admin@internal:$ADMIN_PW" "$API"
+}
+
+t_engine_launch() {
     # HTTPS with the engine's own CA unless ENG_API_TLS=false; curl and
     # herdctl trust that CA and log in as admin@internal (ADMIN_PW).
     ADMIN_PW=${ENG_ADMIN_PASSWORD:-herd-test-admin}
@@ -388,14 +431,6 @@ engine_start() {
     # shellcheck disable=SC2086
     $HERD_WRAP "$B/herd-engine" -c "$W/engine.yaml" >>"$W/engine.log" 2>&1 &
     ENGINE_PID=$!
-    wait_for curl -sf -o /dev/null -u "admin@internal:$ADMIN_PW" "$API" --timeout 15 || {
-        kill -0 "$ENGINE_PID" 2>/dev/null || {
-            wait "$ENGINE_PID"; local rc=$?; ENGINE_PID=""
-            fail "herd-engine exited ($rc) at start-up: $(tail -n 20 "$W/engine.log")"
-        }
-        fail "herd-engine API did not answer on $API within 15 s"
-    }
-    log "engine up (pid $ENGINE_PID, api $API_PORT, agents $ZMQ_PORT)"
 }
 
 # t_stop_pid PID NAME [--quiet] [--kill]: SIGTERM (or SIGKILL), wait, check rc.
