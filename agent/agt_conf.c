@@ -26,6 +26,11 @@ static const cmn_conf_key_t s_keys[] = {
     K_STR("log.filters", log_filters, false),
     K_STR("log.file", log_file, false),
     K_STR("migration_uri", migration_uri, false),
+    { "curve", CMN_CONF_BOOL, offsetof(agt_conf_t, curve), 0, 0, false },
+    K_STR("secret_key_file", secret_key_file, false),
+    K_STR("public_key_file", public_key_file, false),
+    K_STR("engine_key_file", engine_key_file, false),
+    K_STR("enrollment_token", enrollment_token, false),
     K_INT("max_outgoing_migrations", max_outgoing_migrations, 1, 16),
     { NULL, 0, 0, 0, 0, false },
 };
@@ -41,13 +46,18 @@ s_defaults(agt_conf_t *conf)
     conf->max_message_bytes = 4 << 20;
     conf->log_level = CMN_LOG_INFO;
     conf->max_outgoing_migrations = 2;
+    conf->curve = true;
     if (cmn_conf_set_str(&conf->engine, "tcp://127.0.0.1:54321") < 0 ||
         cmn_conf_set_str(&conf->host_id_file, "/var/lib/herd-agent/host-id") < 0 ||
         cmn_conf_set_str(&conf->libvirt_uri, "qemu:///system") < 0 ||
         cmn_conf_set_str(&conf->images_dir, "/var/lib/herd-agent/images") < 0 ||
         cmn_conf_set_str(&conf->log_filters, "") < 0 ||
         cmn_conf_set_str(&conf->log_file, "") < 0 ||
-        cmn_conf_set_str(&conf->migration_uri, "") < 0)
+        cmn_conf_set_str(&conf->migration_uri, "") < 0 ||
+        cmn_conf_set_str(&conf->secret_key_file, "/etc/herd/keys/agent.key") < 0 ||
+        cmn_conf_set_str(&conf->public_key_file, "/etc/herd/keys/agent.pub") < 0 ||
+        cmn_conf_set_str(&conf->engine_key_file, "/etc/herd/keys/engine.pub") < 0 ||
+        cmn_conf_set_str(&conf->enrollment_token, "") < 0)
         return CMN_ERR(CMN_ERR_NOMEM, "out of memory setting config defaults");
     return 0;
 }
@@ -78,6 +88,16 @@ s_check(const agt_conf_t *conf, const char *source)
         return CMN_ERR(CMN_ERR_CONFIG,
                        "%s: key 'migration_uri': '%s' is not a libvirt URI "
                        "(qemu+tcp://HOST/system)", source, conf->migration_uri);
+    if (conf->curve && (!conf->secret_key_file[0] ||
+                        !conf->public_key_file[0] ||
+                        !conf->engine_key_file[0]))
+        return CMN_ERR(CMN_ERR_CONFIG, "%s: keys 'secret_key_file', "
+                       "'public_key_file', 'engine_key_file': must not be "
+                       "empty with curve: true (run herd-agent-setup)",
+                       source);
+    if (strlen(conf->enrollment_token) > 256)
+        return CMN_ERR(CMN_ERR_CONFIG, "%s: key 'enrollment_token': longer "
+                       "than 256 characters", source);
     if (!strstr(conf->engine, "://"))
         return CMN_ERR(CMN_ERR_CONFIG,
                        "%s: key 'engine': '%s' is not a ZeroMQ endpoint "

@@ -2,6 +2,7 @@
 #ifndef AGT_CONF_H
 #define AGT_CONF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,11 @@ typedef struct {
     int log_level;              /* log.level: info */
     char *log_filters;          /* log.filters: "" */
     char *log_file;             /* log.file: "" = stderr */
+    bool curve;                 /* curve: true (CURVE to the engine) */
+    char *secret_key_file;      /* secret_key_file: /etc/herd/keys/agent.key */
+    char *public_key_file;      /* public_key_file: /etc/herd/keys/agent.pub */
+    char *engine_key_file;      /* engine_key_file: /etc/herd/keys/engine.pub */
+    char *enrollment_token;     /* enrollment_token: "" (one-time) */
     char *migration_uri;        /* migration_uri: "" = qemu+tcp://<hostname>/system */
     int64_t max_outgoing_migrations; /* max_outgoing_migrations: 2 (1..16) */
 } agt_conf_t;

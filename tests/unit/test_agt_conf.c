@@ -56,6 +56,29 @@ assert_defaults(const agt_conf_t *c)
     assert_int_equal(c->log_level, CMN_LOG_INFO);
     assert_string_equal(c->log_filters, "");
     assert_string_equal(c->log_file, "");
+    assert_true(c->curve);
+    assert_string_equal(c->secret_key_file, "/etc/herd/keys/agent.key");
+    assert_string_equal(c->public_key_file, "/etc/herd/keys/agent.pub");
+    assert_string_equal(c->engine_key_file, "/etc/herd/keys/engine.pub");
+    assert_string_equal(c->enrollment_token, "");
+}
+
+static void
+test_curve_keys(void **state)
+{
+    (void)state;
+    agt_conf_t c;
+    assert_int_equal(load(&c, "curve: false\nsecret_key_file: \"\"\n"), 0);
+    assert_false(c.curve);
+    agt_conf_clear(&c);
+    assert_int_equal(load(&c, "secret_key_file: /k/a.key\n"
+                              "enrollment_token: abc\n"), 0);
+    assert_string_equal(c.secret_key_file, "/k/a.key");
+    assert_string_equal(c.enrollment_token, "abc");
+    agt_conf_clear(&c);
+    assert_load_fails("engine_key_file: \"\"\n", "engine_key_file",
+                      "herd-agent-setup", NULL);
+    assert_load_fails("curve: 3\n", "curve", NULL);
 }
 
 static void
@@ -202,6 +225,7 @@ main(void)
         cmocka_unit_test(test_defaults_from_comment_only_file),
         cmocka_unit_test(test_shipped_file_is_the_defaults),
         cmocka_unit_test(test_every_key),
+        cmocka_unit_test(test_curve_keys),
         cmocka_unit_test(test_libvirt_uri_with_socket),
         cmocka_unit_test(test_errors_name_file_line_key),
         cmocka_unit_test(test_value_checks_name_key),
