@@ -101,6 +101,8 @@ static const char *const s_owned[] = {
 
 static bool s_is_owned(const char *line)
 {
+    if (strncmp(line, "# written by herd-agent-setup", 29) == 0)
+        return true;
     for (size_t i = 0; i < sizeof(s_owned) / sizeof(s_owned[0]); i++) {
         size_t n = strlen(s_owned[i]);
         if (strncmp(line, s_owned[i], n) == 0 && line[n] == ':')
@@ -162,9 +164,12 @@ static int s_write_conf(const char *path, const char *engine,
     return cmn_file_write_atomic(path, out, n, mode);
 }
 
-static bool s_printable_arg(const char *s, size_t max)
+/* Safe to write unquoted into YAML: printable, no blanks, no YAML
+ * punctuation (':' only where `colon` allows it, as in HOST:PORT). */
+static bool s_printable_arg(const char *s, size_t max, bool colon)
 {
-    return cmn_str_printable(s, max, " \t\"'#:{}[],&*!|>%@`") ;
+    return cmn_str_printable(s, max, colon ? " \t\"'#{}[],&*!|>%@`"
+                                           : " \t\"'#:{}[],&*!|>%@`");
 }
 
 int main(int argc, char **argv)
@@ -216,17 +221,17 @@ int main(int argc, char **argv)
         snprintf(endpoint, sizeof(endpoint), "%s", engine);
     else
         snprintf(endpoint, sizeof(endpoint), "tcp://%s", engine);
-    if (!s_printable_arg(endpoint + 6, 400) || !strchr(endpoint + 6, ':')) {
+    if (!s_printable_arg(endpoint + 6, 400, true) || !strchr(endpoint + 6, ':')) {
         fprintf(stderr, "herd-agent-setup: --engine '%s': expected HOST:PORT "
                 "or tcp://HOST:PORT\n", engine);
         return 2;
     }
-    if (token && !s_printable_arg(token, 256)) {
+    if (token && !s_printable_arg(token, 256, false)) {
         fprintf(stderr, "herd-agent-setup: --token: 1..256 characters "
                 "without blanks or YAML punctuation\n");
         return 2;
     }
-    if (dir[0] != '/' || !s_printable_arg(dir, 400)) {
+    if (dir[0] != '/' || !s_printable_arg(dir, 400, false)) {
         fprintf(stderr, "herd-agent-setup: --key-dir '%s': an absolute path "
                 "without blanks\n", dir);
         return 2;
