@@ -148,8 +148,7 @@ static int s_report_apply(eng_agents_t *a, const char *host_id,
             continue;
         if (st && eng_vmstate_is_active((int)json_integer_value(st)))
             continue;
-        if (vms[i].status == ENG_VM_MIGRATING &&
-            eng_migrate_on_report_vm(ctx, &vms[i], host_id, st != NULL,
+        if (eng_migrate_on_report_vm(ctx, &vms[i], host_id, st != NULL,
                                      st ? (int)json_integer_value(st) : 0, 0))
             continue;       /* the migration job decides */
         if (eng_vm_set_status(ctx, &vms[i], ENG_VM_DOWN, why) < 0) {
@@ -171,8 +170,7 @@ static int s_report_apply(eng_agents_t *a, const char *host_id,
                 return -1;
             continue;
         }
-        if (vm.status == ENG_VM_MIGRATING &&
-            eng_migrate_on_report_vm(ctx, &vm, host_id, true, v->state,
+        if (eng_migrate_on_report_vm(ctx, &vm, host_id, true, v->state,
                                      v->reason))
             continue;           /* the migration job decides */
         bool active = eng_vmstate_is_active(v->state);
@@ -250,8 +248,7 @@ int eng_agt_on_vm_event(eng_agents_t *a, const char *host_id,
         return 0;
     }
     /* Both copies of a migrating VM send events: the job decides. */
-    if (vm.status == ENG_VM_MIGRATING &&
-        eng_migrate_on_vm_event(ctx, &vm, host_id, e->event, e->detail))
+    if (eng_migrate_on_vm_event(ctx, &vm, host_id, e->event, e->detail))
         return 0;
     eng_vm_status_t st = eng_vmstate_on_event(e->event, e->detail, e->state,
                                               e->reason, vm.status);

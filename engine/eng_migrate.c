@@ -113,6 +113,12 @@ static void s_finish(eng_ctx_t *ctx, eng_mig_t *j, const char *state,
         job->memory_remaining = 0;
     }
     s_store_job(ctx, job);
+    eng_mig_recent_t *rc = &m->recent[m->recent_next++ % ENG_MIG_RECENT];
+    snprintf(rc->vm_id, sizeof(rc->vm_id), "%s", job->vm_id);
+    snprintf(rc->source, sizeof(rc->source), "%s", job->source_host_id);
+    snprintf(rc->target, sizeof(rc->target), "%s", job->target_host_id);
+    rc->landed = landed;
+    rc->ended_mono = cmn_mono_ms();
     char src[ENG_NAME_LEN], dst[ENG_NAME_LEN];
     s_host_name(ctx, job->source_host_id, src, sizeof(src));
     s_host_name(ctx, job->target_host_id, dst, sizeof(dst));
@@ -427,12 +433,44 @@ void eng_migrate_on_progress(eng_ctx_t *ctx, const char *host_id,
 
 /* ---- reconciliation hooks ------------------------------------------------------ */
 
+/* The host a VM left (landed) or failed to reach in a migration that ended
+ * less than ENG_MIG_RECENT_MS ago; NULL if none. */
+static const eng_mig_recent_t *s_recent(eng_migrate_t *m, const char *vm_id)
+{
+    const eng_mig_recent_t *best = NULL;
+    uint64_t now = cmn_mono_ms();
+    for (size_t i = 0; m && i < ENG_MIG_RECENT; i++) {
+        const eng_mig_recent_t *r = &m->recent[i];
+        if (r->ended_mono && now - r->ended_mono < ENG_MIG_RECENT_MS &&
+            strcmp(r->vm_id, vm_id) == 0 &&
+            (!best || r->ended_mono > best->ended_mono))
+            best = r;
+    }
+    return best;
+}
+
+/* The copy on the host a VM has just left, or on the target of a
+ * migration that has just failed: what it says is old news. */
+static bool s_old_copy(eng_migrate_t *m, const char *vm_id,
+                       const char *host_id)
+{
+    const eng_mig_recent_t *r = s_recent(m, vm_id);
+    if (!r)
+        return false;
+    return strcmp(host_id, r->landed ? r->source : r->target) == 0;
+}
+
 bool eng_migrate_on_vm_event(eng_ctx_t *ctx, const eng_vm_t *vm,
                              const char *host_id, int event, int detail)
 {
     eng_mig_t *j = eng_mig_find_vm(ctx->migrate, vm->id);
-    if (!j)
+    if (!j) {
+        /* Events the source sent before its DONE may come after it. */
+        if (s_old_copy(ctx->migrate, vm->id, host_id) &&
+            event != ENG_LV_EV_CRASHED)
+            return true;
         return false;           /* a stale status: let the event decide */
+    }
     if (strcmp(host_id, j->job.target_host_id) == 0)
         return true;            /* the incoming copy: DONE will tell */
     if (strcmp(host_id, j->job.source_host_id) != 0)
@@ -451,8 +489,18 @@ bool eng_migrate_on_report_vm(eng_ctx_t *ctx, const eng_vm_t *vm,
 {
     (void)reason;
     eng_mig_t *j = eng_mig_find_vm(ctx->migrate, vm->id);
-    if (!j)
+    if (!j) {
+        /* A report listed before the end: the old copy, or the new host
+         * not having it yet. */
+        const eng_mig_recent_t *r = s_recent(ctx->migrate, vm->id);
+        if (!r)
+            return false;
+        if (s_old_copy(ctx->migrate, vm->id, host_id))
+            return true;
+        if (!present && strcmp(host_id, r->landed ? r->target : r->source) == 0)
+            return true;
         return false;
+    }
     if (strcmp(host_id, j->job.target_host_id) == 0) {
         /* Running (not paused for the incoming migration) on the target:
          * it landed, and the DONE was lost (engine restart). */

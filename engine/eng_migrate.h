@@ -86,8 +86,11 @@ typedef struct {
 void eng_migrate_on_progress(eng_ctx_t *ctx, const char *host_id,
                              const eng_mig_progress_t *p);
 
-/* Reconciliation hooks for a VM whose status is migrating: true when this
- * module dealt with it (the caller must then leave the VM alone). */
+/* Reconciliation hooks, called for every VM an event or a full report
+ * names: true when this module dealt with it (the caller must then leave
+ * the VM alone): a VM that is migrating, or the old copy of one whose
+ * migration ended less than 15 s ago (its events and reports may arrive
+ * after the job's end). */
 bool eng_migrate_on_vm_event(eng_ctx_t *ctx, const eng_vm_t *vm,
                              const char *host_id, int event, int detail);
 /* `present`: the host's full report lists the VM; `state`, `reason` its

@@ -22,7 +22,21 @@ typedef struct eng_mig {
     bool from_store;                /* loaded at start-up */
 } eng_mig_t;
 
+/* A migration that ended lately: events and reports that were already on
+ * their way from either host must not undo its outcome. */
+#define ENG_MIG_RECENT 64
+#define ENG_MIG_RECENT_MS 15000
+typedef struct {
+    char vm_id[ENG_ID_LEN];
+    char source[ENG_ID_LEN];
+    char target[ENG_ID_LEN];
+    bool landed;
+    uint64_t ended_mono;
+} eng_mig_recent_t;
+
 struct eng_migrate {
+    eng_mig_recent_t recent[ENG_MIG_RECENT];
+    size_t recent_next;
     eng_ctx_t *ctx;
     eng_migrate_conf_t conf;
     struct event *tick;             /* 1 s: stale jobs */
