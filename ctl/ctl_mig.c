@@ -12,7 +12,7 @@
 #include "cmn_err.h"
 #include "cmn_util.h"
 
-#define POLL_MS 500
+#define POLL_MS 100             /* job and host status polls */
 
 static void s_sleep_ms(unsigned ms)
 {
