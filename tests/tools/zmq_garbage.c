@@ -10,7 +10,10 @@
  * bytes that are not ZMTP (or a ZMTP greeting announcing a huge frame).
  * At the end a fresh DEALER must get a pong to a ping within 5 s; the exit
  * status is 0 if it did, 1 if not (the engine stopped answering), 2 on bad
- * usage. Prints what it sent and what came back. */
+ * usage. Prints what it sent and what came back.
+ *
+ * With HERD_ENGINE_KEY=<engine public key, Z85> in the environment every
+ * DEALER speaks CURVE with a fresh key pair of its own (an unknown host). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -62,6 +65,16 @@ static void *dealer_new(void *zctx, const char *endpoint, const char *ident)
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof(hwm));
     if (ident)
         zmq_setsockopt(s, ZMQ_ROUTING_ID, ident, strlen(ident));
+    /* CURVE engine: every socket gets a fresh key pair (an unknown,
+     * unapproved host), so frames reach the engine's gate. */
+    const char *server = getenv("HERD_ENGINE_KEY");
+    if (server && *server) {
+        char pub[41], sec[41];
+        zmq_curve_keypair(pub, sec);
+        zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server, 40);
+        zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, pub, 40);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, sec, 40);
+    }
     if (zmq_connect(s, endpoint) != 0) {
         fprintf(stderr, "zmq_connect %s: %s\n", endpoint, zmq_strerror(errno));
         zmq_close(s);
