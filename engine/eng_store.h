@@ -313,6 +313,12 @@ int eng_store_cluster_update(eng_store_t *s, const eng_cluster_t *c);
 /* Delete a cluster; CMN_ERR_STATE naming how many hosts and VMs it still
  * holds. */
 int eng_store_cluster_delete(eng_store_t *s, const char *id);
+/* Call fn for every VM, by name, with a record valid during the call
+ * (one record in memory however many VMs there are); fn returning non-zero
+ * stops the walk and is returned. -1 with the store's error recorded. */
+int eng_store_vm_foreach(eng_store_t *s,
+                         int (*fn)(const eng_vm_t *vm, void *opaque),
+                         void *opaque);
 /* Record who created a VM (user_id "" clears it). */
 int eng_store_vm_set_owner(eng_store_t *s, const char *vm_id,
                            const char *user_id);

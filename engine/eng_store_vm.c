@@ -354,6 +354,37 @@ eng_store_vm_list(eng_store_t *s, eng_vm_t **out, size_t *n)
 }
 
 int
+eng_store_vm_foreach(eng_store_t *s,
+                     int (*fn)(const eng_vm_t *vm, void *opaque),
+                     void *opaque)
+{
+    /* Not the cached statement: fn may call back into the store. */
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT " VM_COLS " FROM vms ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK)
+        return ENG_STORE_ERR(s, "listing vms");
+    eng_vm_t *vm = malloc(sizeof(*vm));
+    int rc, out = 0;
+    if (vm == NULL) {
+        sqlite3_finalize(st);
+        return CMN_ERR(CMN_ERR_NOMEM, "out of memory listing vms");
+    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (vm_row(st, vm) < 0) {
+            out = -1;
+            break;
+        }
+        if ((out = fn(vm, opaque)) != 0)
+            break;
+    }
+    if (out == 0 && rc != SQLITE_DONE)
+        out = ENG_STORE_ERR(s, "listing vms");
+    sqlite3_finalize(st);
+    free(vm);
+    return out;
+}
+
+int
 eng_store_vm_list_by_host(eng_store_t *s, const char *host_id, eng_vm_t **out,
                           size_t *n)
 {
