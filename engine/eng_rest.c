@@ -156,7 +156,7 @@ s_reply_fmt(struct evhttp_request *req, int status, const char *name,
             return;
         }
     }
-    char *text = json_dumps(body, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+    char *text = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
     json_decref(body);
     if (!text) {
         s_send(req, 500, "application/json", "{}\n", 3);
@@ -177,6 +177,109 @@ void
 eng_rest_reply(struct evhttp_request *req, int status, json_t *body)
 {
     s_reply_fmt(req, status, NULL, false, body, eng_rest_want_xml(req));
+}
+
+struct eng_rest_lw {
+    struct evhttp_request *req;
+    struct evbuffer *buf;
+    bool xml;
+    size_t n;
+    char elem[64];
+};
+
+eng_rest_lw_t *
+eng_rest_lw_new(struct evhttp_request *req, const char *elem)
+{
+    eng_rest_lw_t *w = calloc(1, sizeof(*w));
+    if (!w || !(w->buf = evbuffer_new())) {
+        free(w);
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    w->req = req;
+    w->xml = eng_rest_want_xml(req);
+    snprintf(w->elem, sizeof(w->elem), "%s", elem);
+    if (w->xml)
+        evbuffer_add_printf(w->buf, "<?xml version=\"1.0\" encoding=\"UTF-8\""
+                            " standalone=\"yes\"?>\n<%ss>", w->elem);
+    else
+        evbuffer_add_printf(w->buf, "{\"%s\":[", w->elem);
+    return w;
+}
+
+int
+eng_rest_lw_add(eng_rest_lw_t *w, json_t *item)
+{
+    char *text = NULL;
+    const char *part = NULL;
+    if (w->xml) {
+        text = item ? eng_xml_render(item, w->elem) : NULL;
+        /* drop each item's own XML declaration */
+        const char *decl = text ? strstr(text, "?>\n") : NULL;
+        part = decl ? decl + 3 : text;
+    } else {
+        text = item ? json_dumps(item, JSON_COMPACT | JSON_ENSURE_ASCII)
+                    : NULL;
+        part = text;
+    }
+    json_decref(item);
+    if (!part) {
+        free(text);
+        return CMN_ERR(CMN_ERR_NOMEM, "cannot render item %zu of the list",
+                       w->n);
+    }
+    size_t len = strlen(part);
+    while (len > 0 && part[len - 1] == '\n')
+        len--;
+    if (!w->xml && w->n > 0)
+        evbuffer_add(w->buf, ",", 1);
+    int rc = evbuffer_add(w->buf, part, len);
+    free(text);
+    w->n++;
+    return rc < 0 ? CMN_ERR(CMN_ERR_NOMEM, "out of memory") : 0;
+}
+
+void
+eng_rest_lw_abort(eng_rest_lw_t **p)
+{
+    if (!p || !*p)
+        return;
+    evbuffer_free((*p)->buf);
+    free(*p);
+    *p = NULL;
+}
+
+void
+eng_rest_lw_send(eng_rest_lw_t **p)
+{
+    eng_rest_lw_t *w = *p;
+    if (w->xml)
+        evbuffer_add_printf(w->buf, "</%ss>\n", w->elem);
+    else
+        evbuffer_add(w->buf, "]}\n", 3);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(w->req);
+    evhttp_add_header(h, "Content-Type", w->xml ? "application/xml"
+                                                : "application/json");
+    evhttp_add_header(h, "Cache-Control", "no-cache");
+    evhttp_send_reply(w->req, 200, "OK", w->buf);
+    eng_rest_lw_abort(p);
+}
+
+void
+eng_rest_reply_list(struct evhttp_request *req, const char *elem,
+                    const void *const *items, size_t n,
+                    json_t *(*render)(const void *item))
+{
+    eng_rest_lw_t *w = eng_rest_lw_new(req, elem);
+    for (size_t i = 0; w && i < n; i++) {
+        if (eng_rest_lw_add(w, render(items[i])) < 0)
+            eng_rest_lw_abort(&w);
+    }
+    if (!w) {
+        eng_rest_reply_err(req);
+        return;
+    }
+    eng_rest_lw_send(&w);
 }
 
 void

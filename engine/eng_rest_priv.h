@@ -291,6 +291,19 @@ typedef struct {
  * The XML root element is inferred: a one-array object is a collection,
  * a fault, an action answer, the API root, or a resource by its href. */
 void eng_rest_reply(struct evhttp_request *req, int status, json_t *body);
+/* 200 with a collection {"elem": [...]} (XML <elems><elem>...) rendered
+ * one item at a time, so that a long list never exists as one tree. */
+void eng_rest_reply_list(struct evhttp_request *req, const char *elem,
+                         const void *const *items, size_t n,
+                         json_t *(*render)(const void *item));
+/* The same, item by item: new (NULL with CMN_ERR_NOMEM), add (the item
+ * is stolen; -1 with an error recorded), then send (200) or abort (no
+ * reply). Both free the writer. */
+typedef struct eng_rest_lw eng_rest_lw_t;
+eng_rest_lw_t *eng_rest_lw_new(struct evhttp_request *req, const char *elem);
+int eng_rest_lw_add(eng_rest_lw_t *w, json_t *item);
+void eng_rest_lw_send(eng_rest_lw_t **w);
+void eng_rest_lw_abort(eng_rest_lw_t **w);
 /* Same with an explicit XML root element name. */
 void eng_rest_reply_as(struct evhttp_request *req, int status,
                        const char *name, json_t *body);

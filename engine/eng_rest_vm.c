@@ -61,70 +61,122 @@ s_owned(char (*owned)[ENG_ID_LEN], size_t n, const char *id)
     return false;
 }
 
+/* What the streaming walk over the VMs needs. */
+typedef struct {
+    eng_rest_call_t *call;
+    eng_search_t *search;
+    eng_host_t *hosts;
+    size_t nh;
+    eng_cluster_t *cls;
+    size_t nc;
+    char (*owned)[ENG_ID_LEN];
+    size_t nowned;
+    int64_t max;
+    size_t count;
+    eng_rest_lw_t *w;           /* streaming: render at once */
+    eng_vm_t *keep;             /* sorting: matches kept here */
+    size_t nkeep, capkeep;
+} s_walk_t;
+
+static void
+s_names(const s_walk_t *wk, const eng_vm_t *vm, s_row_t *r)
+{
+    r->vm = vm;
+    r->host = r->cluster = "";
+    if (!wk->search)
+        return;
+    for (size_t j = 0; j < wk->nh; j++)
+        if (strcmp(wk->hosts[j].id, vm->host_id) == 0)
+            r->host = wk->hosts[j].name;
+    for (size_t j = 0; j < wk->nc; j++)
+        if (strcmp(wk->cls[j].id, vm->cluster_id) == 0)
+            r->cluster = wk->cls[j].name;
+}
+
+static int
+s_walk(const eng_vm_t *vm, void *opaque)
+{
+    s_walk_t *wk = opaque;
+    if (wk->call->filter && !s_owned(wk->owned, wk->nowned, vm->id))
+        return 0;
+    s_row_t r;
+    s_names(wk, vm, &r);
+    if (!eng_search_match(wk->search, &r, s_vm_get))
+        return 0;
+    if (wk->w) {
+        if ((int64_t)wk->count >= wk->max)
+            return 1;           /* enough: stop the walk */
+        wk->count++;
+        return eng_rest_lw_add(wk->w, eng_rest_vm_json(vm)) < 0 ? -1 : 0;
+    }
+    if (wk->nkeep == wk->capkeep) {
+        size_t cap = wk->capkeep ? wk->capkeep * 2 : 64;
+        eng_vm_t *p = realloc(wk->keep, cap * sizeof(*p));
+        if (!p)
+            return CMN_ERR(CMN_ERR_NOMEM, "out of memory sorting VMs");
+        wk->keep = p;
+        wk->capkeep = cap;
+    }
+    wk->keep[wk->nkeep] = *vm;
+    wk->nkeep++;
+    return 0;
+}
+
+/* GET /vms: without sortby the VMs are rendered as the store yields them
+ * (one record in memory); with sortby the matches are kept and sorted. */
 static void
 s_list(eng_rest_call_t *call)
 {
     eng_store_t *st = call->ctx->store;
-    eng_search_t *search = NULL;
-    eng_vm_t *vms = NULL;
-    eng_host_t *hosts = NULL;
-    eng_cluster_t *cls = NULL;
+    s_walk_t wk = { .call = call };
     s_row_t *rows = NULL;
     const void **sel = NULL;
-    char (*owned)[ENG_ID_LEN] = NULL;
-    size_t n = 0, nh = 0, nc = 0, nowned = 0, k = 0;
-    int64_t max;
-    if (eng_rest_query_search(call->query, s_vm_fields, &search) < 0 ||
-        eng_rest_query_max(call->query, INT32_MAX, INT32_MAX, &max) < 0 ||
-        eng_store_vm_list(st, &vms, &n) < 0 ||
-        eng_store_host_list(st, &hosts, &nh) < 0 ||
-        eng_store_cluster_list(st, &cls, &nc) < 0 ||
-        (call->filter && eng_store_vm_owned(st, call->user.id, &owned,
-                                            &nowned) < 0))
+    if (eng_rest_query_search(call->query, s_vm_fields, &wk.search) < 0 ||
+        eng_rest_query_max(call->query, INT32_MAX, INT32_MAX, &wk.max) < 0 ||
+        eng_store_host_list(st, &wk.hosts, &wk.nh) < 0 ||
+        eng_store_cluster_list(st, &wk.cls, &wk.nc) < 0 ||
+        (call->filter && eng_store_vm_owned(st, call->user.id, &wk.owned,
+                                            &wk.nowned) < 0))
         goto fail;
-    rows = calloc(n ? n : 1, sizeof(*rows));
-    sel = calloc(n ? n : 1, sizeof(*sel));
+    bool sorted = wk.search && wk.search->sortby;
+    if (!sorted && !(wk.w = eng_rest_lw_new(call->req, "vm")))
+        goto fail;
+    if (eng_store_vm_foreach(st, s_walk, &wk) < 0)
+        goto fail;
+    if (!sorted) {
+        eng_rest_lw_send(&wk.w);
+        goto out;
+    }
+    rows = calloc(wk.nkeep ? wk.nkeep : 1, sizeof(*rows));
+    sel = calloc(wk.nkeep ? wk.nkeep : 1, sizeof(*sel));
     if (!rows || !sel) {
         CMN_ERR(CMN_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    for (size_t i = 0; i < n; i++) {
-        if (call->filter && !s_owned(owned, nowned, vms[i].id))
-            continue;
-        s_row_t *r = &rows[i];
-        r->vm = &vms[i];
-        r->host = r->cluster = "";
-        for (size_t j = 0; j < nh && search; j++)
-            if (strcmp(hosts[j].id, vms[i].host_id) == 0)
-                r->host = hosts[j].name;
-        for (size_t j = 0; j < nc && search; j++)
-            if (strcmp(cls[j].id, vms[i].cluster_id) == 0)
-                r->cluster = cls[j].name;
-        if (eng_search_match(search, r, s_vm_get))
-            sel[k++] = r;
+    for (size_t i = 0; i < wk.nkeep; i++) {
+        s_names(&wk, &wk.keep[i], &rows[i]);
+        sel[i] = &rows[i];
     }
-    if (search)
-        eng_search_sort(search, sel, k, s_vm_get);
-    if ((int64_t)k > max)
-        k = (size_t)max;
-    json_t *list = json_array();
+    eng_search_sort(wk.search, sel, wk.nkeep, s_vm_get);
+    size_t k = (int64_t)wk.nkeep > wk.max ? (size_t)wk.max : wk.nkeep;
     for (size_t i = 0; i < k; i++)
-        json_array_append_new(list,
-                              eng_rest_vm_json(((const s_row_t *)sel[i])->vm));
-    eng_rest_reply(call->req, 200, json_pack("{s:o}", "vm", list));
+        sel[i] = ((const s_row_t *)sel[i])->vm;
+    eng_rest_reply_list(call->req, "vm", sel, k,
+                        (json_t *(*)(const void *))eng_rest_vm_json);
     goto out;
 fail:
+    eng_rest_lw_abort(&wk.w);
     eng_rest_reply_err(call->req);
 out:
-    for (size_t i = 0; i < nh; i++)
-        eng_host_clear(&hosts[i]);
-    free(hosts);
-    free(cls);
-    free(owned);
+    for (size_t i = 0; i < wk.nh; i++)
+        eng_host_clear(&wk.hosts[i]);
+    free(wk.hosts);
+    free(wk.cls);
+    free(wk.owned);
+    free(wk.keep);
     free(rows);
     free(sel);
-    free(vms);
-    eng_search_destroy(&search);
+    eng_search_destroy(&wk.search);
 }
 
 static void
