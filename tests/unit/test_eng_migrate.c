@@ -408,6 +408,31 @@ static void test_maintenance(void **state)
     assert_int_equal(cmn_err_code(), CMN_ERR_NOT_FOUND);
 }
 
+/* evenly_distributed with the memory thresholds: a host short of free
+ * memory with two VMs sends one to the host with plenty; the move is an
+ * event (the detached link then cannot start it: another event). */
+static void test_balance_by_memory(void **state)
+{
+    t_env_t *t = *state;
+    eng_vm_t v1, v2;
+    s_vm(t, &v1, "v1", 64 * MIB, t->a, ENG_VM_UP);
+    s_vm(t, &v2, "v2", 64 * MIB, t->a, ENG_VM_UP);
+    eng_cluster_sched_t cs;
+    assert_int_equal(eng_store_cluster_sched_get(t->ctx.store, v1.cluster_id,
+                                                 &cs), 0);
+    assert_int_equal(eng_migrate_balance_now(&t->ctx), 0);     /* none */
+    assert_false(s_event_has(t, ENG_EV_BALANCE_MOVE, "moves VM"));
+    snprintf(cs.policy, sizeof(cs.policy), "evenly_distributed");
+    snprintf(cs.props, sizeof(cs.props), "{\"MaxFreeMemoryForOverUtilized\": "
+             "\"8100\", \"MinFreeMemoryForUnderUtilized\": \"8150\"}");
+    assert_int_equal(eng_store_cluster_sched_set(t->ctx.store, v1.cluster_id,
+                                                 &cs), 0);
+    assert_int_equal(eng_migrate_balance_now(&t->ctx), 0);
+    assert_true(s_event_has(t, ENG_EV_BALANCE_MOVE,
+                            "Load balancing (evenly_distributed) moves VM"));
+    assert_true(s_event_has(t, ENG_EV_BALANCE_MOVE, "to host hb"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +447,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_from_target_lands, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_maintenance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_balance_by_memory, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
