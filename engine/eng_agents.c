@@ -291,8 +291,9 @@ static uint8_t *s_on_hello(eng_agents_t *a, const char *host_id,
     rec.caps = eng_agt_hello_caps(h);
     snprintf(rec.address, sizeof(rec.address), "%s", h->hostname);
     /* An administrator's maintenance outlives reconnects. */
-    bool maint = existed && rec.status == ENG_HOST_MAINTENANCE;
-    rec.status = maint ? ENG_HOST_MAINTENANCE : ENG_HOST_UP;
+    bool maint = existed && (rec.status == ENG_HOST_MAINTENANCE ||
+                             rec.status == ENG_HOST_PREPARING_FOR_MAINTENANCE);
+    rec.status = maint ? rec.status : ENG_HOST_UP;
     rec.last_seen_ms = now;
     if (rec.status != old || !existed)
         rec.status_time_ms = now;
