@@ -48,9 +48,9 @@ wait_for() {    # SECONDS CMD...
 ctl() { HERD_PASSWORD_FILE="$D/admin.pw" "$B/herdctl" --url "$URL" "$@"; }
 api() {
     if [ -s "$D/admin.pw" ]; then
-        curl -sf -u "admin@internal:$(cat "$D/admin.pw")" "$URL/ovirt-engine/api$1"
+        curl -sf -H "Accept: application/json" -u "admin@internal:$(cat "$D/admin.pw")" "$URL/ovirt-engine/api$1"
     else
-        curl -sf "$URL/ovirt-engine/api$1"
+        curl -sf -H "Accept: application/json" "$URL/ovirt-engine/api$1"
     fi
 }
 host_up() { api /hosts | jq -e '.host[]? | select(.status == "up")' >/dev/null; }
@@ -92,7 +92,7 @@ Look at it (admin@internal's password is in demo/admin.pw):
   $B/herdctl --url $URL vm show $VM
   $B/herdctl --url $URL vm stats $VM
   $B/herdctl --url $URL event list
-  curl -s -u "admin@internal:\$(cat demo/admin.pw)" $URL/ovirt-engine/api/vms | jq .
+  curl -s -H "Accept: application/json" -u "admin@internal:\$(cat demo/admin.pw)" $URL/ovirt-engine/api/vms | jq .
   virsh -c $URI list
 
 Stop it:  make demo-stop   (or B=$B scripts/demo.sh stop)
@@ -143,9 +143,11 @@ start() {
     fi
 
     # libvirt: use a running one, else start our own.
-    if libvirt_answers; then
-        say "using the libvirtd already answering on $URI"
-        [ -s "$D/libvirtd.pid" ] || touch "$D/libvirt-was-running"
+    if alive "$D/libvirtd.pid" && libvirt_answers; then
+        say "using the libvirtd the demo started before (pid $(cat "$D/libvirtd.pid"))"
+    elif libvirt_answers; then
+        say "using the libvirtd already answering on $URI (left running at stop)"
+        touch "$D/libvirt-was-running"
     else
         [ "$(id -u)" = 0 ] || die "no libvirtd answers on $URI and starting one needs root"
         say "no libvirtd answers on $URI: starting virtlogd and libvirtd"
