@@ -10,7 +10,8 @@
 #   3. an enforcing anti-affinity group keeps two VMs apart: a named target
 #      where the other runs is refused, the scheduler goes elsewhere
 #   4. deactivate empties a host by migration, then maintenance; activate
-#   5. the target's libvirtd is killed mid-way (bandwidth limited to make it
+#   5. a migration cancelled mid-way, then one whose target libvirtd is
+#      killed mid-way (bandwidth limited to make them
 #      last): the VM stays up on the source, with an event saying why
 # Exit 77 (skipped) without root, KVM or the built daemons.
 set -u
@@ -186,6 +187,18 @@ api POST /vms '{"name": "big", "memory": "1073741824"}' >/dev/null
 api POST /vms/big/start "{\"host\": {\"name\": \"${HNAME[h2]}\"}}" >/dev/null
 wait_for 30 vm_is big up && ok "big (1 GiB) up on h2" || bad "big up on h2"
 sleep 1
+# Cancelled mid-way: the VM stays up on its source.
+ctl vm migrate big --host "${HNAME[h3]}" --no-wait >/dev/null 2>&1
+wait_for 10 vm_is big migrating
+sleep 0.5
+out=$(ctl vm cancel-migration big 2>&1); rc=$?
+check_eq "herdctl vm cancel-migration big" 0 "$rc"
+wait_for 20 vm_is big up && ok "big up again after the cancel" ||
+    bad "big status after cancel: $(vm_field big .status)"
+check_eq "big stays on h2 after the cancel" h2 "$(where big)"
+check_eq "the job is aborted" aborted \
+    "$(jv "$(api GET /jobs)" '[.job[] | select(.vm.id == "'"$(vm_field big .id)"'")][0].status')"
+check_eq "virsh on h3: no big" "" "$(domstate h3 big)"
 r=$(api POST /vms/big/migrate "{\"host\": {\"name\": \"${HNAME[h1]}\"}}")
 check_eq "migrate big to h1 accepted" complete "$(jv "$r" .status)"
 wait_for 10 vm_is big migrating
