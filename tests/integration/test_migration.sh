@@ -5,8 +5,8 @@
 # addresses.
 #   1. a VM migrates h1 -> h2 and back with herdctl; virsh on each host
 #      confirms where it runs, and it never goes down on the way
-#   2. migrate without a target: the scheduler (policy none: least
-#      committed memory) picks the empty host
+#   2. migrate without a target follows the cluster's policy: none (least
+#      committed memory) picks the empty host, power_saving packs
 #   3. an enforcing anti-affinity group keeps two VMs apart: a named target
 #      where the other runs is refused, the scheduler goes elsewhere
 #   4. deactivate empties a host by migration, then maintenance; activate
@@ -156,6 +156,14 @@ mkvm vm2 h2 && ok "vm2 up on h2" || bad "vm2 up on h2"
 ctl vm migrate vm1 --wait >/dev/null 2>&1
 check_eq "migrate vm1 without a target: the empty host h3 (policy none)" h3 "$(where vm1)"
 check_eq "virsh on h3: vm1 running" running "$(domstate h3 vm1)"
+api PUT /clusters/Default '{"scheduling_policy": {"name": "power_saving"}}' >/dev/null
+check_eq "cluster policy power_saving" power_saving \
+    "$(jv "$(api GET /clusters/Default)" .scheduling_policy.name)"
+ctl vm migrate vm1 --wait >/dev/null 2>&1
+check_eq "power_saving packs: vm1 joins vm2 on h2, not the empty h1" h2 "$(where vm1)"
+api PUT /clusters/Default '{"scheduling_policy": {"name": "none"}}' >/dev/null
+ctl vm migrate vm1 --host "${HNAME[h3]}" --wait >/dev/null 2>&1
+check_eq "vm1 back on h3" h3 "$(where vm1)"
 
 # ---- 3. anti-affinity ----------------------------------------------------------------
 r=$(api POST /clusters/Default/affinitygroups \
