@@ -38,6 +38,7 @@ ctl_usage(FILE *fp)
 "  host ping ID|NAME [--count N]\n"
 "  host deactivate ID|NAME [--wait]   (maintenance: its VMs migrate away)\n"
 "  host activate|remove ID|NAME\n"
+"  host approve|revoke ID|NAME         (a new host's key / cut a host off)\n"
 "  vm list\n"
 "  vm show ID|NAME\n"
 "  vm create NAME [--memory SIZE] [--cpus N | --sockets N --cores N --threads N]\n"
@@ -215,6 +216,9 @@ s_host_show(const ctl_opts_t *o, const char *id)
     ctl_kv("Name", "%s", ctl_jstr(h, "name"));
     ctl_kv("ID", "%s", ctl_jstr(h, "id"));
     ctl_kv("Status", "%s", ctl_jstr(h, "status"));
+    if (json_object_get(h, "curve_key"))
+        ctl_kv("Key", "%s (%s)", ctl_jstr(h, "curve_key.fingerprint"),
+               ctl_jstr(h, "curve_key.state"));
     ctl_kv("Address", "%s", ctl_jstr(h, "address"));
     ctl_kv("Cluster", "%s", ctl_jstr(h, "cluster.id"));
     ctl_kv("CPU", "%s, %s MHz", ctl_jstr(h, "cpu.name"),
@@ -356,8 +360,10 @@ s_host(const ctl_opts_t *o, int argc, char **argv)
     }
     if ((rc = ctl_mig_host_cmd(o, verb, argc, argv)) >= 0)
         return rc;
+    if ((rc = ctl_key_host_cmd(o, verb, argc, argv)) >= 0)
+        return rc;
     return ctl_usage_error("host: unknown verb '%s' (list, show, stats, ping, "
-                           "deactivate, activate, remove)", verb);
+                           "deactivate, activate, remove, approve, revoke)", verb);
 }
 
 /* ---- events -------------------------------------------------------------- */

@@ -137,6 +137,11 @@ int ctl_mig_vm_cmd(const ctl_opts_t *o, const char *verb, int argc,
 int ctl_mig_host_cmd(const ctl_opts_t *o, const char *verb, int argc,
                      char **argv);
 int ctl_job_cmd(const ctl_opts_t *o, int argc, char **argv);
+
+/* ctl_keys.c: `host approve|revoke` (-1 for other verbs, else the exit
+ * code). */
+int ctl_key_host_cmd(const ctl_opts_t *o, const char *verb, int argc,
+                     char **argv);
 int ctl_affinity_cmd(const ctl_opts_t *o, int argc, char **argv);
 
 /* Print the usage text to `fp`. */
