@@ -296,12 +296,21 @@ put_nic(FILE *f, const eng_nic_t *n)
     fputs("    </interface>\n", f);
 }
 
+/* A VNC console starts with a random password that has already expired,
+ * as oVirt does: QEMU then enables password authentication, the console
+ * is locked, and a ticket (REST /vms/{id}/ticket) opens it for a while.
+ * Without a password at start QEMU refuses to set one later. */
 static void
 put_graphics(FILE *f, const char *type)
 {
-    fprintf(f, "    <graphics type='%s' autoport='yes' listen='127.0.0.1'>\n"
+    char pw[CMN_UUID_STRLEN + 1];
+    cmn_uuid_generate(pw);
+    pw[8] = '\0';
+    bool vnc = strcmp(type, "vnc") == 0;
+    fprintf(f, "    <graphics type='%s' autoport='yes' listen='127.0.0.1'%s%s%s>\n"
                "      <listen type='address' address='127.0.0.1'/>\n"
-               "    </graphics>\n", type);
+               "    </graphics>\n", type, vnc ? " passwd='" : "",
+            vnc ? pw : "", vnc ? "' passwdValidTo='1970-01-01T00:00:01'" : "");
 }
 
 char *

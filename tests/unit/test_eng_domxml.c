@@ -234,7 +234,9 @@ test_full_vm(void **state)
     assert_has(xml, "<interface type='bridge'>\n"
                     "      <source bridge='br0'/>\n"
                     "      <mac address='56:6f:00:11:22:35'/>");
-    assert_has(xml, "<graphics type='vnc' autoport='yes' listen='127.0.0.1'>");
+    assert_has(xml, "<graphics type='vnc' autoport='yes' listen='127.0.0.1'");
+    /* locked until a console ticket (expired random password) */
+    assert_has(xml, "passwdValidTo='1970-01-01T00:00:01'>");
     assert_has(xml, "<serial type='pty'>");
     assert_has(xml, "<console type='pty'>");
     assert_has(xml, "<memballoon model='virtio'/>");
