@@ -78,6 +78,12 @@ s_print_vm(const json_t *vm, const json_t *hosts)
     ctl_kv("ID", "%s", ctl_jstr(vm, "id"));
     ctl_kv("Status", "%s", ctl_jstr(vm, "status"));
     ctl_kv("Host", "%s", s_host_name(hosts, ctl_jstr(vm, "host.id")));
+    if (json_object_get(vm, "migration"))
+        ctl_kv("Migration", "%" PRId64 " %% to %s, %" PRId64 " MiB left (job %s)",
+               ctl_jint(vm, "migration.progress"),
+               ctl_jstr(vm, "migration.target_host.name"),
+               ctl_jint(vm, "migration.memory_remaining") >> 20,
+               ctl_jstr(vm, "migration.job.id"));
     ctl_kv("Memory", "%" PRId64 " MiB", ctl_jint(vm, "memory") >> 20);
     ctl_kv("CPUs", "%" PRId64 " (%s sockets, %s cores, %s threads)",
            s_vcpus(vm), ctl_jstr(vm, "cpu.topology.sockets"),
