@@ -77,7 +77,12 @@ for i in 1 2 3; do
     echo "migration_uri: qemu+tcp://$("$TB" addr h$i)/system" >>"$TESTBED_DIR/h$i/agent.yaml"
 done
 "$TB" start-engine >/dev/null 2>&1 || { log "start-engine failed"; tail "$TESTBED_DIR/engine/engine.log"; exit 1; }
-"$TB" start-agents >/dev/null 2>&1 || { log "start-agents failed"; exit 1; }
+# The agents need the engine's key, written once it runs: retry a little.
+for try in $(seq 20); do
+    "$TB" start-agents >"$TESTBED_DIR/start-agents.log" 2>&1 && break
+    [ "$try" = 20 ] && { log "start-agents failed: $(tail -n 3 "$TESTBED_DIR/start-agents.log")"; exit 1; }
+    sleep 0.25
+done
 
 # Clients inside the engine namespace.
 api() {     # api METHOD PATH [BODY] -> JSON on stdout
