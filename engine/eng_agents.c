@@ -96,6 +96,13 @@ int eng_agents_host_admin(eng_agents_t *a, const char *host_id,
                            e->session ? ENG_HOST_UP : ENG_HOST_CONNECTING;
     if (!maintenance)
         e->last_seen_mono = cmn_mono_ms();  /* liveness starts now */
+    /* Others may have moved the host in the store alone (maintenance
+     * preparation): start from the stored status so the change is made. */
+    eng_host_t h = {0};
+    if (eng_store_host_get(a->ctx->store, host_id, &h) == 0)
+        e->status = h.status;
+    eng_host_clear(&h);
+    cmn_err_reset();
     s_host_status(a, e, st, ENG_EV_HOST_STATUS, ENG_SEV_NORMAL, why);
     return 0;
 }
