@@ -13,6 +13,7 @@
 #include "cmn_util.h"
 #include "cmn_zmq.h"
 #include "eng_agents.h"
+#include "eng_enroll.h"
 #include "eng_migrate.h"
 #include "eng_ctx.h"
 #include "eng_rest.h"
@@ -33,6 +34,12 @@ static void s_usage(FILE *out)
             "  -c, --config FILE   configuration (default " ENG_DEFAULT_CONF
             ")\n"
             "      --check-config  check the configuration and exit\n"
+            "      --show-key      print the engine's CURVE public key and "
+            "fingerprint\n"
+            "      --enroll-token NAME  print a one-time host enrollment "
+            "token\n"
+            "                      (valid 24 h; NAME \"\" keeps the "
+            "hostname)\n"
             "      --version       print the version and exit\n"
             "  -h, --help          this text\n");
 }
@@ -144,12 +151,15 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "config", required_argument, NULL, 'c' },
         { "check-config", no_argument, NULL, 'C' },
+        { "show-key", no_argument, NULL, 'K' },
+        { "enroll-token", required_argument, NULL, 'T' },
         { "version", no_argument, NULL, 'V' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *path = ENG_DEFAULT_CONF;
-    bool check = false;
+    bool check = false, show_key = false;
+    const char *token_name = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
@@ -158,6 +168,12 @@ int main(int argc, char **argv)
             break;
         case 'C':
             check = true;
+            break;
+        case 'K':
+            show_key = true;
+            break;
+        case 'T':
+            token_name = optarg;
             break;
         case 'V':
             printf("herd-engine %s\n", HERD_VERSION);
@@ -188,6 +204,17 @@ int main(int argc, char **argv)
         printf("%s: OK\n", path);
         eng_conf_clear(&ctx.conf);
         return 0;
+    }
+    if (show_key || token_name) {
+        /* Next to a running engine: reads the key file, or adds a token
+         * to the database (WAL allows it). */
+        cmn_log_set_level(CMN_LOG_WARN);
+        int r = show_key ? eng_enroll_cli_show_key(&ctx.conf)
+                         : eng_enroll_cli_token(&ctx.conf, token_name, 86400);
+        if (r < 0)
+            fprintf(stderr, "herd-engine: %s\n", cmn_err_msg());
+        eng_conf_clear(&ctx.conf);
+        return r < 0 ? 1 : 0;
     }
     /* state_dir first: the log file may live in it */
     if (cmn_mkdir_p(ctx.conf.state_dir, 0750) < 0 || s_log_setup(&ctx.conf) < 0) {
