@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Herd integration test harness. Source it from a test script:
 #
 #   . "$(dirname "$0")/lib.sh"
@@ -30,8 +31,6 @@ QBOOT=${QBOOT:-/usr/share/qemu/qboot.rom}
 TEST_NAME=$(basename "$0" .sh)
 
 T_FAILED=0
-T_PIDS_ENGINE=""
-T_PIDS_AGENT=""
 T_LIBVIRT_PID=""
 T_EXTRA_PIDS=""
 ENGINE_PID=""
@@ -50,6 +49,7 @@ fail() {
 
 skip() {
     log "SKIP: $*"
+    # shellcheck disable=SC2034  # read by callers that trap exit 77
     T_SKIPPED=1
     exit 77
 }
@@ -213,7 +213,7 @@ libvirt_start() {
     LIBVIRT_DIR=$d
     # A copy of /etc/libvirt: root-owned guests, no cgroups or security
     # driver, no autostarted networks (they would touch the host's network).
-    rm -rf "$d/etc"
+    rm -rf "${d:?}/etc"
     cp -a /etc/libvirt "$d/etc"
     rm -rf "$d/etc/qemu/networks/autostart" "$d/etc/qemu/autostart"
     cat >>"$d/etc/qemu.conf" <<'EOF'
