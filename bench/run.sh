@@ -24,9 +24,13 @@ done
 
 # shellcheck source=../tests/integration/lib.sh
 . tests/integration/lib.sh
+# shellcheck disable=SC2034  # read by lib.sh
 TEST_NAME=bench
+# shellcheck disable=SC2034
 ENG_LOG_LEVEL=info
+# shellcheck disable=SC2034
 AGT_LOG_LEVEL=info
+# shellcheck disable=SC2034
 AGT_STATS_INTERVAL=1
 RESULTS=()
 result() { RESULTS+=("$*"); printf '>>> %s\n' "$*"; }

@@ -58,13 +58,13 @@ vm_status() { api "/vms/$VM" | jq -r '.status // empty'; }
 vm_is() { [ "$(vm_status)" = "$1" ]; }
 
 stop_pid() {    # PIDFILE NAME
-    local f=$1 name=$2 pid i
+    local f=$1 name=$2 pid
     [ -s "$f" ] || return 0
     pid=$(cat "$f")
     if kill -0 "$pid" 2>/dev/null; then
         say "stopping $name (pid $pid)"
         kill -TERM "$pid"
-        for i in $(seq 150); do
+        for _ in $(seq 150); do
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.1
         done
