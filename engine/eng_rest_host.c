@@ -31,13 +31,22 @@ s_count(const eng_vm_t *vms, size_t n, const char *host_id, int *active,
 static const char *const s_host_fields[] = {
     "name", "id", "status", "address", "cluster", NULL };
 
-/* Search fields of a host (eng_search_get_fn). */
+/* A host with its cluster's name (oVirt's `cluster=` takes names) and
+ * the VMs placed on it. */
+typedef struct {
+    const eng_host_t *h;
+    const char *cluster;
+    int active, total;
+} s_hrow_t;
+
+/* Search fields of a host row (eng_search_get_fn). */
 static const char *
 s_host_get(const void *obj, const char *field, char *buf, size_t size)
 {
     (void)buf;
     (void)size;
-    const eng_host_t *h = obj;
+    const s_hrow_t *r = obj;
+    const eng_host_t *h = r->h;
     if (strcmp(field, "name") == 0)
         return h->name;
     if (strcmp(field, "id") == 0)
@@ -47,8 +56,29 @@ s_host_get(const void *obj, const char *field, char *buf, size_t size)
     if (strcmp(field, "address") == 0)
         return h->address;
     if (strcmp(field, "cluster") == 0)
-        return h->cluster_id;
+        return r->cluster;
     return NULL;
+}
+
+typedef struct {
+    s_hrow_t *rows;
+    size_t n;
+} s_counts_t;
+
+/* Count VMs per host without holding them all (eng_store_vm_foreach). */
+static int
+s_count_vm(const eng_vm_t *vm, void *opaque)
+{
+    s_counts_t *c = opaque;
+    for (size_t i = 0; i < c->n; i++) {
+        if (strcmp(c->rows[i].h->id, vm->host_id) != 0)
+            continue;
+        c->rows[i].total++;
+        if (vm->status != ENG_VM_DOWN)
+            c->rows[i].active++;
+        break;
+    }
+    return 0;
 }
 
 static void
@@ -56,47 +86,56 @@ s_list(eng_rest_call_t *call)
 {
     eng_store_t *s = call->ctx->store;
     eng_search_t *search = NULL;
-    if (eng_rest_query_search(call->query, s_host_fields, &search) < 0) {
-        eng_rest_reply_err(call->req);
-        return;
-    }
     eng_host_t *hosts = NULL;
-    eng_vm_t *vms = NULL;
+    eng_cluster_t *cls = NULL;
+    s_hrow_t *rows = NULL;
     const void **sel = NULL;
-    size_t nh = 0, nv = 0, k = 0;
-    if (eng_store_host_list(s, &hosts, &nh) < 0 ||
-        eng_store_vm_list(s, &vms, &nv) < 0 ||
-        !(sel = calloc(nh ? nh : 1, sizeof(*sel)))) {
-        if (cmn_err_code() == CMN_OK)
-            CMN_ERR(CMN_ERR_NOMEM, "out of memory");
-        eng_rest_reply_err(call->req);
-        goto out;
-    }
+    size_t nh = 0, nc = 0, k = 0;
     int64_t max;
-    if (eng_rest_query_max(call->query, INT32_MAX, INT32_MAX, &max) < 0) {
-        eng_rest_reply_err(call->req);
-        goto out;
+    if (eng_rest_query_search(call->query, s_host_fields, &search) < 0 ||
+        eng_rest_query_max(call->query, INT32_MAX, INT32_MAX, &max) < 0 ||
+        eng_store_host_list(s, &hosts, &nh) < 0 ||
+        eng_store_cluster_list(s, &cls, &nc) < 0)
+        goto fail;
+    rows = calloc(nh ? nh : 1, sizeof(*rows));
+    sel = calloc(nh ? nh : 1, sizeof(*sel));
+    if (!rows || !sel) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        goto fail;
     }
+    for (size_t i = 0; i < nh; i++) {
+        rows[i].h = &hosts[i];
+        rows[i].cluster = "";
+        for (size_t j = 0; j < nc; j++)
+            if (strcmp(cls[j].id, hosts[i].cluster_id) == 0)
+                rows[i].cluster = cls[j].name;
+    }
+    s_counts_t counts = { rows, nh };
+    if (nh && eng_store_vm_foreach(s, s_count_vm, &counts) < 0)
+        goto fail;
     for (size_t i = 0; i < nh; i++)
-        if (eng_search_match(search, &hosts[i], s_host_get))
-            sel[k++] = &hosts[i];
+        if (eng_search_match(search, &rows[i], s_host_get))
+            sel[k++] = &rows[i];
     if (search)
         eng_search_sort(search, sel, k, s_host_get);
     if ((int64_t)k > max)
         k = (size_t)max;
     json_t *list = json_array();
     for (size_t i = 0; i < k; i++) {
-        const eng_host_t *h = sel[i];
-        int active, total;
-        s_count(vms, nv, h->id, &active, &total);
-        json_array_append_new(list, eng_rest_host_json(h, active, total));
+        const s_hrow_t *r = sel[i];
+        json_array_append_new(list, eng_rest_host_json(r->h, r->active,
+                                                       r->total));
     }
     eng_rest_reply(call->req, 200, json_pack("{s:o}", "host", list));
+    goto out;
+fail:
+    eng_rest_reply_err(call->req);
 out:
     for (size_t i = 0; i < nh; i++)
         eng_host_clear(&hosts[i]);
     free(hosts);
-    free(vms);
+    free(cls);
+    free(rows);
     free(sel);
     eng_search_destroy(&search);
 }

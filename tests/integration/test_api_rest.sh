@@ -109,6 +109,9 @@ assert_eq other "$(jget "$(api_ok GET '/vms?search=sortby%20memory%20desc&max=1'
 xml GET "/vms?search=name%3Djvm"
 assert_eq jvm "$(xq "$RESP" '/vms/vm[1]/name')" "XML search"
 assert_eq 1 "$(json_count "$(api_ok GET "/hosts?search=name%3D$hname")" host)" "hosts name="
+assert_eq 1 "$(json_count "$(api_ok GET "/hosts?search=cluster%3DDefault%20and%20status%3Dup")" host)" "hosts cluster=NAME"
+assert_eq 2 "$(jget "$(api_ok GET "/hosts/$HOST_ID")" .summary.active)" "host counts its running VMs"
+assert_eq 2 "$(jget "$(api_ok GET /hosts)" ".host[0].summary.active")" "host list counts running VMs"
 assert_eq 1 "$(json_count "$(api_ok GET '/clusters?search=name%3DDef*')" cluster)" "clusters search"
 assert_eq 1 "$(json_count "$(api_ok GET '/datacenters?search=name%3DDefault')" data_center)" "dcs search"
 
