@@ -97,12 +97,17 @@ static void s_store_job(eng_ctx_t *ctx, const eng_job_t *job)
 
 /* End job `j`: state "finished" (landed), "failed" or "aborted". The VM is
  * recorded on the target when it landed; otherwise it stays on the source
- * and, if still migrating, goes back to up. Frees j. */
+ * and, if still migrating, goes back to up. "lost" (no word from the
+ * source: the outcome is not known) is stored as failed and leaves the VM
+ * unknown until a report or statistics show where it runs. Frees j. */
 static void s_finish(eng_ctx_t *ctx, eng_mig_t *j, const char *state,
                      const char *why)
 {
     eng_migrate_t *m = ctx->migrate;
     s_unlink(m, j);
+    bool lost = strcmp(state, "lost") == 0;
+    if (lost)
+        state = "failed";
     eng_job_t *job = &j->job;
     snprintf(job->state, sizeof(job->state), "%s", state);
     snprintf(job->message, sizeof(job->message), "%s", why ? why : "");
@@ -145,15 +150,18 @@ static void s_finish(eng_ctx_t *ctx, eng_mig_t *j, const char *state,
                      strcmp(state, "aborted") == 0 ? "cancelled" : "failed",
                      why && *why ? why : "no reason given");
             if (vm.status == ENG_VM_MIGRATING &&
-                eng_vm_set_status(ctx, &vm, ENG_VM_UP, msg) < 0)
+                eng_vm_set_status(ctx, &vm, lost ? ENG_VM_UNKNOWN : ENG_VM_UP,
+                                  msg) < 0)
                 CMN_WARN("VM %s: %s", vm.name, cmn_err_msg());
             eng_event(ctx, strcmp(state, "aborted") == 0 ? ENG_SEV_WARNING
                       : ENG_SEV_ERROR, ENG_EV_MIGRATION_FAILED,
                       job->source_host_id, vm.id, job->user,
-                      "Migration of VM %s from host %s to host %s %s; the VM "
-                      "stays on host %s: %s", vm.name, src, dst,
+                      "Migration of VM %s from host %s to host %s %s; %s%s: "
+                      "%s", vm.name, src, dst,
                       strcmp(state, "aborted") == 0 ? "was cancelled"
-                      : "failed", src, why && *why ? why : "no reason given");
+                      : "failed", lost ? "where the VM runs is unknown until "
+                      "a host reports it, last seen on host " : "the VM stays "
+                      "on host ", src, why && *why ? why : "no reason given");
         }
     }
     cmn_err_reset();
@@ -471,8 +479,13 @@ bool eng_migrate_on_vm_event(eng_ctx_t *ctx, const eng_vm_t *vm,
             return true;
         return false;           /* a stale status: let the event decide */
     }
-    if (strcmp(host_id, j->job.target_host_id) == 0)
+    if (strcmp(host_id, j->job.target_host_id) == 0) {
+        /* Resumed after the migration on the target: it landed (the
+         * source's DONE may be lost, e.g. across an engine restart). */
+        if (event == ENG_LV_EV_RESUMED && detail == 1 /* MIGRATED */)
+            s_finish(ctx, j, "finished", "the target reports it resumed");
         return true;            /* the incoming copy: DONE will tell */
+    }
     if (strcmp(host_id, j->job.source_host_id) != 0)
         return false;
     /* The source: its suspend and stop for the migration are expected.
@@ -602,7 +615,7 @@ static void s_tick(evutil_socket_t fd, short what, void *opaque)
         snprintf(why, sizeof(why), "no word from host %s for %u s",
                  s_host_name(ctx, j->job.source_host_id, src, sizeof(src)),
                  m->conf.stale_s);
-        s_finish(ctx, j, "failed", why);
+        s_finish(ctx, j, "lost", why);
     }
 }
 

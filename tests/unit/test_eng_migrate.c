@@ -378,6 +378,28 @@ static void test_report_from_target_lands(void **state)
     assert_string_equal(j.state, "finished");
 }
 
+/* The target's RESUMED (migrated) event ends the job as landed even when
+ * the source's DONE never comes. */
+static void test_target_resumed_lands(void **state)
+{
+    t_env_t *t = *state;
+    eng_vm_t v1, got;
+    s_vm(t, &v1, "v1", 64 * MIB, t->a, ENG_VM_MIGRATING);
+    char job[ENG_ID_LEN];
+    s_job(t, &v1, job);
+    s_event(t, t->b, &v1, 4 /* RESUMED */, 1 /* MIGRATED */, 1);
+    assert_int_equal(eng_store_vm_get(t->ctx.store, v1.id, &got), 0);
+    assert_string_equal(eng_vm_status_name(got.status), "up");
+    assert_string_equal(got.host_id, t->b);
+    eng_job_t j;
+    assert_int_equal(eng_store_job_get(t->ctx.store, job, &j), 0);
+    assert_string_equal(j.state, "finished");
+    /* The DONE that follows finds no job: nothing changes. */
+    s_progress(t, t->a, job, v1.id, HERD__JOB_STATE__JOB_STATE_DONE, 100, NULL);
+    assert_int_equal(eng_store_vm_get(t->ctx.store, v1.id, &got), 0);
+    assert_string_equal(got.host_id, t->b);
+}
+
 static void test_maintenance(void **state)
 {
     t_env_t *t = *state;
@@ -445,6 +467,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_job_failed_vm_stays, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_from_target_lands, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_target_resumed_lands, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_maintenance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_balance_by_memory, setup,
