@@ -480,9 +480,12 @@ bool eng_migrate_on_vm_event(eng_ctx_t *ctx, const eng_vm_t *vm,
         return false;           /* a stale status: let the event decide */
     }
     if (strcmp(host_id, j->job.target_host_id) == 0) {
-        /* Resumed after the migration on the target: it landed (the
-         * source's DONE may be lost, e.g. across an engine restart). */
-        if (event == ENG_LV_EV_RESUMED && detail == 1 /* MIGRATED */)
+        /* Resumed after the migration on the target: it landed. Only for
+         * a job that outlived an engine restart, whose DONE may be lost:
+         * otherwise the source's DONE comes once libvirt there is done
+         * too (starting the next migration back before that fails). */
+        if (j->from_store && event == ENG_LV_EV_RESUMED &&
+            detail == 1 /* MIGRATED */)
             s_finish(ctx, j, "finished", "the target reports it resumed");
         return true;            /* the incoming copy: DONE will tell */
     }
