@@ -579,6 +579,8 @@ s_req_name(const agt_req_job_t *j)
         return "disk_create";
     case AGT_REQ_DISK_DELETE:
         return "disk_delete";
+    case AGT_REQ_VM_TICKET:
+        return "vm_ticket";
     }
     return "?";
 }
@@ -606,6 +608,9 @@ s_req_work(void *arg)
         break;
     case AGT_REQ_DISK_DELETE:
         rc = agt_virt_disk_delete(v, j->r.target);
+        break;
+    case AGT_REQ_VM_TICKET:
+        rc = agt_virt_vm_ticket(v, j->r.target, j->r.password, j->r.timeout_s);
         break;
     }
     if (rc < 0) {
@@ -717,7 +722,8 @@ s_handle_request(agt_link_t *link, const Herd__Envelope *env)
     case HERD__ENVELOPE__BODY_VM_CREATE:
     case HERD__ENVELOPE__BODY_VM_OP:
     case HERD__ENVELOPE__BODY_DISK_CREATE:
-    case HERD__ENVELOPE__BODY_DISK_DELETE: {
+    case HERD__ENVELOPE__BODY_DISK_DELETE:
+    case HERD__ENVELOPE__BODY_VM_TICKET: {
         agt_req_job_t *j = calloc(1, sizeof(*j));
         if (!j) {
             CMN_ERR(CMN_ERR_NOMEM, "out of memory");

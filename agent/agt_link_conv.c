@@ -10,6 +10,7 @@
 
 #define MAX_XML_BYTES (1u << 20)        /* domain_xml */
 #define MAX_TIMEOUT_S 3600              /* shutdown / reboot grace */
+#define MAX_TICKET_S 86400              /* console ticket lifetime */
 #define MAX_DISK_BYTES (1ULL << 50)
 
 /* The wire structs take char *; ours are const. protobuf-c only reads. */
@@ -378,6 +379,33 @@ agt_conv_request(const Herd__Envelope *env, agt_req_t *out)
         id = m->disk_id;
         break;
     }
+    case HERD__ENVELOPE__BODY_VM_TICKET: {
+        const Herd__VmTicket *m = env->vm_ticket;
+        if (!m) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_ticket: missing");
+            return -1;
+        }
+        if (s_check_uuid("vm_ticket.vm_id", m->vm_id) < 0)
+            return -1;
+        size_t pl = m->password ? strlen(m->password) : 0;
+        if (pl == 0 || pl >= sizeof(j.password) ||
+            strspn(m->password, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+                   "qrstuvwxyz0123456789-_.") != pl) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_ticket.password: 1..%zu characters "
+                    "of A-Z a-z 0-9 - _ .", sizeof(j.password) - 1);
+            return -1;
+        }
+        if (m->expiry_s == 0 || m->expiry_s > MAX_TICKET_S) {
+            CMN_ERR(CMN_ERR_INVALID, "vm_ticket.expiry_s: %u is not in 1..%u",
+                    m->expiry_s, MAX_TICKET_S);
+            return -1;
+        }
+        j.kind = AGT_REQ_VM_TICKET;
+        j.timeout_s = m->expiry_s;
+        memcpy(j.password, m->password, pl + 1);
+        id = m->vm_id;
+        break;
+    }
     default:
         return CMN_ERR(CMN_ERR_UNSUPPORTED, "'%s' is not a command",
                        cmn_rpc_body_name(env));
@@ -397,6 +425,7 @@ agt_req_clear(agt_req_t *r)
 {
     free(r->xml);
     r->xml = NULL;
+    memset(r->password, 0, sizeof(r->password));
 }
 
 /* ---- live migration ---------------------------------------------------- */

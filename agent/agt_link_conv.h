@@ -24,6 +24,7 @@ typedef enum {
     AGT_REQ_VM_OP,
     AGT_REQ_DISK_CREATE,
     AGT_REQ_DISK_DELETE,
+    AGT_REQ_VM_TICKET,
 } agt_req_kind_t;
 
 typedef struct {
@@ -35,6 +36,7 @@ typedef struct {
     agt_vm_op_t op;                     /* VM_OP */
     unsigned timeout_s;                 /* VM_OP: SHUTDOWN / REBOOT grace */
     uint64_t size;                      /* DISK_CREATE: bytes */
+    char password[65];                  /* VM_TICKET; timeout_s = expiry */
 } agt_req_t;
 
 /* Validate a command envelope (every field, before any use) into `out`.

@@ -125,6 +125,12 @@ bool agt_virt_watch_done(agt_virt_t *v, agt_virt_watch_t *w);
 /* Forget a watch without forcing anything. Accepts NULL; sets *p = NULL. */
 void agt_virt_watch_free(agt_virt_t *v, agt_virt_watch_t **p);
 
+/* Set a VNC password valid for expiry_s seconds on running domain `uuid`
+ * (agt_virt_ticket.c). NOT_FOUND, STATE (not running), UNSUPPORTED (no VNC
+ * console) or LIBVIRT recorded on failure. */
+int agt_virt_vm_ticket(agt_virt_t *v, const char *uuid, const char *password,
+                       unsigned expiry_s);
+
 /* Every domain libvirt knows. *out is malloc'd (caller frees), may be NULL
  * when *n is 0. -1 with an error recorded. */
 int agt_virt_list(agt_virt_t *v, agt_vm_status_t **out, size_t *n);
