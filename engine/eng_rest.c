@@ -239,6 +239,17 @@ eng_rest_lw_add(eng_rest_lw_t *w, json_t *item)
     return rc < 0 ? CMN_ERR(CMN_ERR_NOMEM, "out of memory") : 0;
 }
 
+int
+eng_rest_lw_add_vm(eng_rest_lw_t *w, const eng_vm_t *vm)
+{
+    if (w->xml)
+        return eng_rest_lw_add(w, eng_rest_vm_json(vm));
+    if (w->n > 0)
+        evbuffer_add(w->buf, ",", 1);
+    w->n++;
+    return eng_rest_vm_json_write(vm, w->buf);
+}
+
 void
 eng_rest_lw_abort(eng_rest_lw_t **p)
 {

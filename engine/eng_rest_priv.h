@@ -246,6 +246,11 @@ int eng_rest_parse_object(const char *body, size_t len, bool allow_empty,
 /* ---- records -> JSON (new references) ---------------------------------- */
 
 json_t *eng_rest_vm_json(const eng_vm_t *vm);
+struct evbuffer;
+/* The same VM as compact ASCII JSON text appended to `b` (the bytes of
+ * json_dumps(eng_rest_vm_json(vm), JSON_COMPACT | JSON_ENSURE_ASCII)),
+ * without a tree (eng_rest_fast.c). Returns 0. */
+int eng_rest_vm_json_write(const eng_vm_t *vm, struct evbuffer *b);
 /* `active`/`total`: VMs running on it / placed on it. */
 json_t *eng_rest_host_json(const eng_host_t *h, int active, int total);
 json_t *eng_rest_host_nics_json(const eng_host_t *h);
@@ -303,6 +308,9 @@ typedef struct eng_rest_lw eng_rest_lw_t;
 eng_rest_lw_t *eng_rest_lw_new(struct evhttp_request *req, const char *elem);
 int eng_rest_lw_add(eng_rest_lw_t *w, json_t *item);
 void eng_rest_lw_send(eng_rest_lw_t **w);
+/* Add a VM: written straight as JSON text (eng_rest_vm_json_write), or
+ * through its tree for XML. -1 with an error recorded. */
+int eng_rest_lw_add_vm(eng_rest_lw_t *w, const eng_vm_t *vm);
 void eng_rest_lw_abort(eng_rest_lw_t **w);
 /* Same with an explicit XML root element name. */
 void eng_rest_reply_as(struct evhttp_request *req, int status,

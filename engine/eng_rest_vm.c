@@ -107,7 +107,7 @@ s_walk(const eng_vm_t *vm, void *opaque)
         if ((int64_t)wk->count >= wk->max)
             return 1;           /* enough: stop the walk */
         wk->count++;
-        return eng_rest_lw_add(wk->w, eng_rest_vm_json(vm)) < 0 ? -1 : 0;
+        return eng_rest_lw_add_vm(wk->w, vm) < 0 ? -1 : 0;
     }
     if (wk->nkeep == wk->capkeep) {
         size_t cap = wk->capkeep ? wk->capkeep * 2 : 64;

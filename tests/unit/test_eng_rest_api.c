@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include <event2/buffer.h>
+
 #include "cmn_err.h"
 #include "cmn_util.h"
 #include "eng_auth.h"
@@ -284,6 +286,76 @@ test_store_additions(void **state)
     eng_store_destroy(&s);
 }
 
+/* The direct JSON writer gives the bytes of the tree's dump. */
+static void
+s_same_json(const eng_vm_t *vm)
+{
+    json_t *j = eng_rest_vm_json(vm);
+    char *want = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(j);
+    struct evbuffer *b = evbuffer_new();
+    assert_int_equal(eng_rest_vm_json_write(vm, b), 0);
+    size_t len = evbuffer_get_length(b);
+    char *got = calloc(1, len + 1);
+    evbuffer_copyout(b, got, len);
+    evbuffer_free(b);
+    if (strcmp(want, got) != 0)
+        fail_msg("direct JSON differs:\n tree:   %s\n direct: %s", want, got);
+    free(want);
+    free(got);
+}
+
+static void
+test_vm_json_write(void **state)
+{
+    (void)state;
+    eng_vm_t *vm = calloc(1, sizeof(*vm));
+    assert_non_null(vm);
+    s_same_json(vm);                    /* all empty */
+    cmn_uuid_generate(vm->id);
+    snprintf(vm->name, sizeof(vm->name), "web \"1\" \\ x");
+    snprintf(vm->description, sizeof(vm->description),
+             "caf\xc3\xa9 \xff bad utf-8, tab\t and \xf0\x9f\x90\x91");
+    cmn_uuid_generate(vm->cluster_id);
+    cmn_uuid_generate(vm->host_id);
+    cmn_uuid_generate(vm->pinned_host_id);
+    vm->memory_bytes = 64ULL << 30;
+    vm->sockets = 2;
+    vm->cores = 4;
+    vm->threads = 1;
+    vm->status = ENG_VM_UP;
+    vm->external = true;
+    vm->ha = true;
+    vm->ha_priority = 50;
+    vm->start_time_ms = 1795000000123;
+    vm->created_ms = 1795000000000;
+    snprintf(vm->display_type, sizeof(vm->display_type), "vnc");
+    vm->display_port = 5901;
+    snprintf(vm->display_address, sizeof(vm->display_address), "127.0.0.1");
+    vm->ndisks = 2;
+    for (int i = 0; i < 2; i++) {
+        cmn_uuid_generate(vm->disks[i].id);
+        vm->disks[i].size_bytes = 1ULL << (30 + i);
+        snprintf(vm->disks[i].interface, sizeof(vm->disks[i].interface),
+                 "virtio");
+        snprintf(vm->disks[i].format, sizeof(vm->disks[i].format), "cow");
+        vm->disks[i].bootable = i == 0;
+    }
+    vm->nnics = 1;
+    snprintf(vm->nics[0].name, sizeof(vm->nics[0].name), "nic1");
+    snprintf(vm->nics[0].mac, sizeof(vm->nics[0].mac), "56:6f:00:00:00:01");
+    snprintf(vm->nics[0].model, sizeof(vm->nics[0].model), "virtio");
+    snprintf(vm->nics[0].network, sizeof(vm->nics[0].network), "default");
+    s_same_json(vm);
+    vm->status = ENG_VM_DOWN;           /* no host shown */
+    vm->pinned_host_id[0] = '\0';
+    vm->display_port = 0;
+    vm->start_time_ms = 0;
+    vm->display_type[0] = '\0';
+    s_same_json(vm);
+    free(vm);
+}
+
 int
 main(void)
 {
@@ -292,6 +364,7 @@ main(void)
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_query),
         cmocka_unit_test(test_store_additions),
+        cmocka_unit_test(test_vm_json_write),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
