@@ -11,6 +11,7 @@
 #include "cmn_log.h"
 #include "cmn_util.h"
 #include "eng_migrate_priv.h"
+#include "eng_enroll.h"
 #include "eng_ops.h"
 #include "eng_vmstate.h"
 
@@ -54,6 +55,16 @@ static eng_hostent_t *s_add(eng_agents_t *a, const char *host_id)
     a->buckets[b] = e;
     a->nhosts++;
     return e;
+}
+
+eng_hostent_t *eng_agents_add(eng_agents_t *a, const char *host_id)
+{
+    return s_add(a, host_id);
+}
+
+struct eng_enroll *eng_agents_enroll(eng_agents_t *a)
+{
+    return a ? a->enroll : NULL;
 }
 
 bool eng_agents_connected(eng_agents_t *a, const char *host_id)
@@ -509,7 +520,20 @@ static void s_on_frame(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
 {
     eng_agents_t *a = opaque;
     size_t rlen = 0;
-    uint8_t *reply = eng_agents_handle(a, peer, peer_len, data, len, &rlen);
+    uint8_t *reply = NULL;
+    if (a->enroll) {
+        /* CURVE: the sender is the host its key belongs to, whatever its
+         * routing id; unknown, pending and revoked keys stop here. */
+        char host[ENG_ID_LEN];
+        eng_gate_t g = eng_enroll_gate(a->enroll, cmn_zsock_peer_key(sock),
+                                       peer, peer_len, data, len, host,
+                                       &reply, &rlen);
+        if (g == ENG_GATE_PASS)
+            reply = eng_agents_handle(a, (const uint8_t *)host, strlen(host),
+                                      data, len, &rlen);
+    } else {
+        reply = eng_agents_handle(a, peer, peer_len, data, len, &rlen);
+    }
     if (!reply)
         return;
     cmn_err_reset();
@@ -566,6 +590,12 @@ int eng_agents_request_(eng_agents_t *a, const char *host_id,
                        host_id ? host_id : "(none)");
     if (!a->sock)
         return CMN_ERR(CMN_ERR_UNAVAILABLE, "the agent link has no socket");
+    /* CURVE: to the connection the host's key last spoke from. */
+    const uint8_t *route = (const uint8_t *)e->id;
+    size_t route_len = strlen(e->id);
+    if (a->enroll && !eng_enroll_route(a->enroll, e->id, &route, &route_len))
+        return CMN_ERR(CMN_ERR_UNAVAILABLE, "host %s has no authenticated "
+                       "connection", e->id);
     s_req_t *rq = calloc(1, sizeof(*rq));
     if (!rq)
         return CMN_ERR(CMN_ERR_NOMEM, "out of memory");
@@ -577,8 +607,7 @@ int eng_agents_request_(eng_agents_t *a, const char *host_id,
         return CMN_ERR(CMN_ERR_NOMEM, "cannot encode %s",
                        cmn_rpc_body_name(env));
     }
-    int rc = cmn_zsock_send(a->sock, (const uint8_t *)e->id, strlen(e->id),
-                            buf, len);
+    int rc = cmn_zsock_send(a->sock, route, route_len, buf, len);
     free(buf);
     if (rc < 0) {
         free(rq);
@@ -722,6 +751,14 @@ static eng_agents_t *s_new(eng_ctx_t *ctx, bool bind)
         goto fail;
     if (bind) {
         cmn_zsock_opts_t opts = { .max_msg_bytes = a->max_msg };
+        if (ctx->conf.agents_curve) {
+            a->enroll = eng_enroll_new(ctx);
+            if (!a->enroll)
+                goto fail;
+            opts.curve_secret_key = eng_enroll_secret_key(a->enroll);
+            opts.curve_auth = eng_enroll_zap_cb;
+            opts.curve_auth_opaque = a->enroll;
+        }
         a->sock = cmn_zsock_new_router(ctx->base, ctx->conf.agents_listen,
                                        &opts, s_on_frame, a);
         if (!a->sock)
@@ -768,6 +805,7 @@ void eng_agents_destroy(eng_agents_t **p)
     if (a->dirty && a->ctx->store)
         eng_agents_flush_stats(a);
     cmn_zsock_destroy(&a->sock);
+    eng_enroll_destroy(&a->enroll);
     for (size_t b = 0; b < ENG_AGT_BUCKETS; b++) {
         eng_hostent_t *e = a->buckets[b];
         while (e) {

@@ -79,6 +79,10 @@ bool eng_agents_connected(eng_agents_t *a, const char *host_id);
 int eng_agents_host_admin(eng_agents_t *a, const char *host_id,
                           bool maintenance, const char *why);
 
+/* The CURVE enrollment state of the bound socket (eng_enroll.h), or NULL
+ * when detached or with agents.curve: false. */
+struct eng_enroll *eng_agents_enroll(eng_agents_t *a);
+
 /* Forget `host_id`: drop its session, fail its pending requests with
  * CMN_ERR_UNAVAILABLE naming `why`, and remove it from the liveness table
  * (for a removed host or a revoked key). Its next message finds no

@@ -9,6 +9,7 @@
 
 #include "cmn_log.h"
 #include "cmn_util.h"
+#include "eng_enroll.h"
 
 CMN_LOG_INIT("eng.agents.mig");
 
@@ -38,6 +39,12 @@ static int s_mrequest(eng_agents_t *a, const char *host_id, Herd__Envelope *env,
                        host_id ? host_id : "(none)");
     if (!a->sock)
         return CMN_ERR(CMN_ERR_UNAVAILABLE, "the agent link has no socket");
+    /* CURVE: to the connection the host's key last spoke from. */
+    const uint8_t *route = (const uint8_t *)e->id;
+    size_t route_len = strlen(e->id);
+    if (a->enroll && !eng_enroll_route(a->enroll, e->id, &route, &route_len))
+        return CMN_ERR(CMN_ERR_UNAVAILABLE, "host %s has no authenticated "
+                       "connection", e->id);
     s_mreq_t *rq = calloc(1, sizeof(*rq));
     if (!rq)
         return CMN_ERR(CMN_ERR_NOMEM, "out of memory");
@@ -49,8 +56,7 @@ static int s_mrequest(eng_agents_t *a, const char *host_id, Herd__Envelope *env,
         return CMN_ERR(CMN_ERR_NOMEM, "cannot encode %s",
                        cmn_rpc_body_name(env));
     }
-    int rc = cmn_zsock_send(a->sock, (const uint8_t *)e->id, strlen(e->id),
-                            buf, len);
+    int rc = cmn_zsock_send(a->sock, route, route_len, buf, len);
     free(buf);
     if (rc < 0) {
         free(rq);

@@ -35,6 +35,8 @@ typedef struct eng_hostent {
 struct eng_agents {
     eng_ctx_t *ctx;
     cmn_zsock_t *sock;              /* NULL when detached */
+    struct eng_enroll *enroll;      /* CURVE keys and enrollment (eng_enroll.h);
+                                       NULL when detached or plain */
     cmn_rpc_t *rpc;
     struct event *timer;
     size_t max_msg;
@@ -46,6 +48,9 @@ struct eng_agents {
 
 /* eng_agents.c */
 eng_hostent_t *eng_agents_find(eng_agents_t *a, const char *host_id);
+/* The entry of host_id, made (status connecting) if missing; NULL with
+ * CMN_ERR_NOMEM. */
+eng_hostent_t *eng_agents_add(eng_agents_t *a, const char *host_id);
 
 /* Send a request envelope (body set by the caller; id set here) to the
  * agent of `host_id` and call cb exactly once with its reply, as the

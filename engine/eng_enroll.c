@@ -334,7 +334,7 @@ static int s_host_record(eng_enroll_t *en, const char *host_id,
     eng_host_clear(&rec);
     if (rc == 0) {
         eng_hostent_t *e = en->ctx->agents
-                               ? eng_agents_find(en->ctx->agents, host_id)
+                               ? eng_agents_add(en->ctx->agents, host_id)
                                : NULL;
         if (e)
             e->status = st;
@@ -650,7 +650,7 @@ int eng_enroll_approve(eng_enroll_t *en, const char *host_id,
     eng_store_host_set_status(en->ctx->store, host_id, ENG_HOST_CONNECTING,
                               k.approved_ms);
     eng_hostent_t *h = en->ctx->agents
-                           ? eng_agents_find(en->ctx->agents, host_id) : NULL;
+                           ? eng_agents_add(en->ctx->agents, host_id) : NULL;
     if (h) {
         h->status = ENG_HOST_CONNECTING;
         h->last_seen_mono = cmn_mono_ms();

@@ -68,6 +68,7 @@ static int setup(void **state)
     t_env_t *t = calloc(1, sizeof(*t));
     assert_non_null(t);
     assert_int_equal(eng_conf_load(&t->ctx.conf, NULL), 0);
+    t->ctx.conf.agents_curve = false;   /* plain DEALERs (CURVE: test_eng_enroll) */
     cmn_conf_set_str(&t->ctx.conf.agents_listen, "tcp://127.0.0.1:*");
     t->ctx.base = event_base_new();
     t->ctx.store = eng_store_open(":memory:");

@@ -360,6 +360,97 @@ static void test_garbage_from_unknown_keys(void **state)
     free(hosts);
 }
 
+/* ---- over real sockets: CURVE ROUTER with the ZAP handler ------------- */
+
+typedef struct {
+    struct event_base *base;
+    Herd__Envelope *reply;
+} t_sock_t;
+
+static void s_recv(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
+                   const uint8_t *data, size_t len, void *opaque)
+{
+    (void)sock;
+    (void)peer;
+    (void)peer_len;
+    t_sock_t *t = opaque;
+    cmn_rpc_free(t->reply);
+    t->reply = cmn_rpc_decode(data, len, 0, NULL);
+    event_base_loopbreak(t->base);
+}
+
+/* Send a ping (or hello) until a reply comes or ~ms pass. */
+static bool s_ask(t_sock_t *t, cmn_zsock_t *d, const uint8_t *buf,
+                  size_t len, int ms)
+{
+    cmn_rpc_free(t->reply);
+    t->reply = NULL;
+    for (int i = 0; i < ms / 100 && !t->reply; i++) {
+        cmn_err_reset();
+        cmn_zsock_send(d, NULL, 0, buf, len);
+        struct timeval tv = { 0, 100000 };
+        event_base_loopexit(t->base, &tv);
+        event_base_dispatch(t->base);
+    }
+    return t->reply != NULL;
+}
+
+static void test_curve_socket(void **state)
+{
+    t_env_t *t = *state;
+    /* the gate-only enroll of setup() is replaced by the socket's own */
+    eng_enroll_destroy(&t->en);
+    eng_agents_destroy(&t->ctx.agents);
+    t->ctx.conf.agents_curve = true;
+    cmn_conf_set_str(&t->ctx.conf.agents_enrollment, "auto");
+    cmn_conf_set_str(&t->ctx.conf.agents_listen, "tcp://127.0.0.1:*");
+    t->ctx.agents = eng_agents_new(&t->ctx);
+    assert_non_null(t->ctx.agents);
+    eng_enroll_t *en = eng_agents_enroll(t->ctx.agents);
+    assert_non_null(en);
+    const char *ep = eng_agents_endpoint(t->ctx.agents);
+    t_sock_t ts = { .base = t->ctx.base };
+
+    cmn_zsock_opts_t o = { .curve_public_key = t->pub,
+                           .curve_secret_key = t->sec,
+                           .curve_server_key = eng_enroll_public_key(en) };
+    cmn_zsock_t *good = cmn_zsock_new_dealer(t->ctx.base, ep, NULL, &o,
+                                             s_recv, &ts);
+    assert_non_null(good);
+    size_t hl;
+    uint8_t *hello = s_hello(t->host, NULL, &hl);
+    assert_true(s_ask(&ts, good, hello, hl, 5000));
+    assert_int_equal(ts.reply->result->code, CMN_OK);
+    assert_int_equal(ts.reply->body_case, HERD__ENVELOPE__BODY_HELLO_ACK);
+    assert_true(eng_agents_connected(t->ctx.agents, t->host));
+
+    /* without CURVE: nothing comes back */
+    cmn_zsock_t *plain = cmn_zsock_new_dealer(t->ctx.base, ep, t->host, NULL,
+                                              s_recv, &ts);
+    assert_non_null(plain);
+    assert_false(s_ask(&ts, plain, hello, hl, 1000));
+    cmn_zsock_destroy(&plain);
+
+    /* with the wrong server key: nothing either */
+    char wpub[41], wsec[41];
+    cmn_key_generate(wpub, wsec);
+    cmn_zsock_opts_t wo = o;
+    wo.curve_server_key = wpub;
+    cmn_zsock_t *wrong = cmn_zsock_new_dealer(t->ctx.base, ep, NULL, &wo,
+                                              s_recv, &ts);
+    assert_non_null(wrong);
+    assert_false(s_ask(&ts, wrong, hello, hl, 1000));
+    cmn_zsock_destroy(&wrong);
+
+    /* revoked: the open connection gets nothing more, the host is lost */
+    assert_int_equal(eng_enroll_revoke(en, t->host, "test"), 0);
+    assert_false(eng_agents_connected(t->ctx.agents, t->host));
+    assert_false(s_ask(&ts, good, hello, hl, 1000));
+    cmn_zsock_destroy(&good);
+    cmn_rpc_free(ts.reply);
+    free(hello);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +466,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_garbage_from_unknown_keys, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_curve_socket, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     cmn_zmq_shutdown();
