@@ -7,6 +7,7 @@
 #include <event2/event.h>
 
 #include "agt_caps.h"
+#include "agt_keys.h"
 #include "agt_link_conv.h"
 #include "cmn_auto.h"
 #include "cmn_err.h"
@@ -151,6 +152,12 @@ s_sink_notify(Herd__Envelope *env, void *opaque)
 static int
 s_sink_hello(Herd__Envelope *env, void *opaque)
 {
+    agt_link_t *link = opaque;
+    /* A one-time enrollment token: the engine only looks at it while it
+     * does not know our key. */
+    if (env->hello && link->conf->enrollment_token &&
+        link->conf->enrollment_token[0])
+        env->hello->enrollment_token = link->conf->enrollment_token;
     return s_send_request(opaque, env, s_on_hello_reply);
 }
 
@@ -866,8 +873,24 @@ agt_link_start(agt_link_t *link)
         cmn_zsock_opts_t zo = { 0 };
         zo.max_msg_bytes = (size_t)link->conf->max_message_bytes;
         zo.heartbeat_ivl_ms = (int)link->conf->heartbeat_interval * 1000;
-        link->sock = cmn_zsock_new_dealer(link->base, link->conf->engine, link->host_id,
+        /* CURVE: the engine knows us by our key and lets its ROUTER pick
+         * the routing id, so no peer can take over ours; the handshake
+         * succeeds only with the holder of the engine key we enrolled
+         * with. Plain (curve: false): the routing id is the host id. */
+        agt_keys_t keys;
+        const char *ident = link->host_id;
+        if (link->conf->curve) {
+            if (agt_keys_load(link->conf, &keys) < 0)
+                return -1;
+            zo.curve_public_key = keys.public_key;
+            zo.curve_secret_key = keys.secret_key;
+            zo.curve_server_key = keys.engine_key;
+            ident = NULL;
+        }
+        link->sock = cmn_zsock_new_dealer(link->base, link->conf->engine, ident,
                                           &zo, s_on_frame, link);
+        if (link->conf->curve)
+            agt_keys_clear(&keys);
         if (!link->sock)
             return -1;
     }
