@@ -216,7 +216,7 @@ testbed-down:
 	@B=$(B) tests/testbed/testbed.sh down
 testbed-status:
 	@B=$(B) tests/testbed/testbed.sh status
-testbed-herd: $(B)/herd-engine $(B)/herd-agent
+testbed-herd: $(B)/herd-engine $(B)/herd-agent $(B)/herd-agent-setup
 	@B=$(B) tests/testbed/testbed.sh start-engine
 	@B=$(B) tests/testbed/testbed.sh start-agents
 check-testbed:

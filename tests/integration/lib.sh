@@ -359,6 +359,8 @@ agents:
   listen: tcp://127.0.0.1:$ZMQ_PORT
   connecting_after: ${ENG_CONNECTING_AFTER:-6}
   nonresponsive_after: ${ENG_NONRESPONSIVE_AFTER:-20}
+  curve: ${ENG_CURVE:-true}
+  enrollment: ${ENG_ENROLLMENT:-auto}
 api:
   listen: 127.0.0.1
   port: $API_PORT
@@ -498,6 +500,26 @@ workers: ${AGT_WORKERS:-4}
 log:
   level: ${AGT_LOG_LEVEL:-debug}
 EOF
+    agent_setup
+}
+
+# agent_setup: the host's keys and the CURVE settings in agent.yaml, made
+# by the real herd-agent-setup from the engine's public key (once the
+# engine has made it). ENG_CURVE=false: plain ZeroMQ. AGT_TOKEN: a one-time
+# enrollment token. The engine's agents.enrollment is "auto" unless a test
+# sets ENG_ENROLLMENT (approve, closed).
+agent_setup() {
+    if [ "${ENG_CURVE:-true}" = false ]; then
+        echo "curve: false" >>"$W/agent.yaml"
+        return 0
+    fi
+    [ -s "$W/engine/keys/engine.pub" ] || return 0
+    local args=(--engine "127.0.0.1:$ZMQ_PORT"
+                --engine-key-file "$W/engine/keys/engine.pub" --yes
+                --config "$W/agent.yaml" --key-dir "$W/agent/keys")
+    [ -n "${AGT_TOKEN:-}" ] && args+=(--token "$AGT_TOKEN")
+    "$B/herd-agent-setup" "${args[@]}" >>"$W/agent-setup.log" 2>&1 ||
+        fail "herd-agent-setup failed: $(tail -n 5 "$W/agent-setup.log")"
 }
 
 agent_start() {

@@ -277,6 +277,8 @@ state_dir: $DIR/engine/state
 database: $DIR/engine/state/engine.db
 agents:
   listen: tcp://$ENGINE_ADDR:$TB_AGENTS_PORT
+  # CURVE keys of new hosts are approved at once (test bed only).
+  enrollment: auto
 api:
   listen: 127.0.0.1
   port: $TB_API_PORT
@@ -554,6 +556,16 @@ tb_start_agents() {
         fi
         read -r pid st <<<"$(tb_pid_of "H${i}_INIT")"
         tb_alive "${pid:-}" "${st:-}" || tb_die "host h$i is not running"
+        # The host's CURVE keys, from the running engine's public key.
+        if [ ! -s "$DIR/h$i/keys/agent.key" ]; then
+            [ -s "$DIR/engine/state/keys/engine.pub" ] ||
+                tb_die "start-agents: no engine key yet (start-engine first)"
+            "$B/herd-agent-setup" --engine "$ENGINE_ADDR:$TB_AGENTS_PORT" \
+                --engine-key-file "$DIR/engine/state/keys/engine.pub" --yes \
+                --config "$DIR/h$i/agent.yaml" --key-dir "$DIR/h$i/keys" \
+                >>"$DIR/h$i/agent.log" 2>&1 ||
+                tb_die "h$i: herd-agent-setup failed (see $DIR/h$i/agent.log)"
+        fi
         tb_env
         nsenter -t "$pid" -n -m -u -p --wd="$DIR/h$i" -- \
             env "${TB_ENV[@]}" TB_HOST="h$i" "$B/herd-agent" -c "$DIR/h$i/agent.yaml" \
