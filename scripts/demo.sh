@@ -111,6 +111,9 @@ log:
   level: info
 agents:
   listen: tcp://127.0.0.1:$2
+  # The demo's own agent is approved at its first hello; a real engine
+  # keeps "approve" (new hosts wait for POST /hosts/{id}/approve).
+  enrollment: auto
 api:
   listen: 127.0.0.1
   port: $1
@@ -128,7 +131,7 @@ EOF
 
 start() {
     local bin kvm=qemu
-    for bin in herd-engine herd-agent herdctl; do
+    for bin in herd-engine herd-agent herdctl herd-agent-setup; do
         [ -x "$B/$bin" ] || die "$B/$bin is not built (run make)"
     done
     command -v jq >/dev/null || die "jq is missing (make deps)"
@@ -210,6 +213,12 @@ heartbeat_interval: 2
 log:
   level: info
 EOF
+        # The host's CURVE keys and the engine's public key, as on a real
+        # host (herd-agent-setup --engine ... --fingerprint ...).
+        "$B/herd-agent-setup" --engine "$(sed 's#^tcp://##' "$D/agents-endpoint")" \
+            --engine-key-file "$D/engine/keys/engine.pub" --yes \
+            --config "$D/agent.yaml" --key-dir "$D/keys" >>"$D/agent.log" 2>&1 ||
+            die "herd-agent-setup failed (demo/agent.log)"
         setsid "$B/herd-agent" -c "$D/agent.yaml" >>"$D/agent.log" 2>&1 </dev/null &
         echo $! >"$D/agent.pid"
         say "started herd-agent (pid $!)"
