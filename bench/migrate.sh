@@ -40,8 +40,12 @@ EOF
 for i in 1 2 3; do
     echo "migration_uri: qemu+tcp://$("$TB" addr h$i)/system" >>"$TESTBED_DIR/h$i/agent.yaml"
 done
-"$TB" start-engine >/dev/null 2>&1 && "$TB" start-agents >/dev/null 2>&1 ||
-    { echo "bench/migrate: cannot start the daemons" >&2; exit 1; }
+"$TB" start-engine >/dev/null 2>&1 || { echo "bench/migrate: cannot start the engine" >&2; exit 1; }
+for try in $(seq 20); do     # the agents need the engine's key, written once it runs
+    "$TB" start-agents >/dev/null 2>&1 && break
+    [ "$try" = 20 ] && { echo "bench/migrate: cannot start the agents" >&2; exit 1; }
+    sleep 0.25
+done
 
 api() {
     "$TB" exec engine curl -s -m 60 -u "admin@internal:$PW" -X "$1" \
