@@ -913,6 +913,13 @@ agt_link_start(agt_link_t *link)
 }
 
 void
+agt_link_abort_jobs(agt_link_t *link)
+{
+    if (link)
+        agt_migrate_abort_all(link->mig);
+}
+
+void
 agt_link_destroy(agt_link_t **p)
 {
     if (!p || !*p)

@@ -51,6 +51,10 @@ void agt_link_handle_frame(agt_link_t *link, const uint8_t *data, size_t len);
 /* True while the engine holds a session for us (hello accepted). */
 bool agt_link_has_session(const agt_link_t *link);
 
+/* Abort outgoing live migrations (agent shutdown, before the pool is
+ * destroyed). Accepts NULL. */
+void agt_link_abort_jobs(agt_link_t *link);
+
 /* Stop timers, fail pending requests, close the socket, free. The pool
  * must be destroyed first (its completions refer to the link). Accepts
  * NULL; sets *p = NULL. */

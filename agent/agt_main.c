@@ -162,6 +162,7 @@ out:
     /* Order matters: no more libvirt events, then finish or cancel the
      * workers' jobs (their completions refer to the link), then the link. */
     agt_virt_stop(virt);
+    agt_link_abort_jobs(link);      /* migrations would hold the workers */
     agt_pool_destroy(&pool);
     agt_link_destroy(&link);
     agt_stats_destroy(&stats);

@@ -473,6 +473,19 @@ agt_migrate_cancel(agt_migrate_t *m, const char *job_id)
     return 0;
 }
 
+void
+agt_migrate_abort_all(agt_migrate_t *m)
+{
+    for (agt_mig_job_t *j = m ? m->jobs : NULL; j; j = j->next) {
+        if (j->finished)
+            continue;
+        CMN_WARN("job %s: aborting the migration of VM %s (agent stopping)",
+                 j->req.job_id, j->req.vm_id);
+        j->cancel_requested = true;
+        s_abort_work(j);
+    }
+}
+
 unsigned
 agt_migrate_running(const agt_migrate_t *m)
 {

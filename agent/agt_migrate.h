@@ -90,6 +90,12 @@ int agt_migrate_start(agt_migrate_t *m, const agt_mig_req_t *r);
  * CMN_ERR_INVALID if job_id is not a UUID. */
 int agt_migrate_cancel(agt_migrate_t *m, const char *job_id);
 
+/* Abort every running migration now (virDomainAbortJob, on the calling
+ * thread: for shutdown, before the pool is destroyed, so its workers
+ * return instead of holding the agent until the migrations end). The VMs
+ * stay on this host. Accepts NULL. */
+void agt_migrate_abort_all(agt_migrate_t *m);
+
 /* Number of outgoing migrations running now. */
 unsigned agt_migrate_running(const agt_migrate_t *m);
 
