@@ -605,6 +605,16 @@ static void s_tick(evutil_socket_t fd, short what, void *opaque)
     eng_migrate_t *m = ctx->migrate;
     uint64_t now = cmn_mono_ms();
     uint64_t stale = (uint64_t)m->conf.stale_s * 1000;
+    /* Ended jobs live as long as events (events.keep_days), checked hourly. */
+    if (ctx->conf.events_keep_days > 0 &&
+        (!m->last_prune_mono || now - m->last_prune_mono >= 3600 * 1000)) {
+        m->last_prune_mono = now;
+        int64_t keep_ms = ctx->conf.events_keep_days * 86400 * 1000;
+        if (eng_store_job_prune(ctx->store, (int64_t)cmn_time_ms() - keep_ms) < 0) {
+            CMN_WARN("cannot prune old jobs: %s", cmn_err_msg());
+            cmn_err_reset();
+        }
+    }
     eng_mig_t *next;
     for (eng_mig_t *j = m->jobs; j; j = next) {
         next = j->next;

@@ -43,6 +43,7 @@ struct eng_migrate {
     struct event *balance;          /* balance_interval_s */
     eng_mig_t *jobs;                /* running */
     json_t *track;                  /* host id -> [over_since, under_since] */
+    uint64_t last_prune_mono;       /* ended jobs older than events.keep_days */
 };
 
 /* Running jobs with `host_id` as source (outgoing) or target. */

@@ -368,6 +368,8 @@ int eng_store_job_get(eng_store_t *s, const char *id, eng_job_t *out);
 /* Newest first, at most max (0 = all); only_running: state "started". */
 int eng_store_job_list(eng_store_t *s, bool only_running, size_t max,
                        eng_job_t **out, size_t *n);
+/* Delete ended jobs that ended before `before_ms`; how many, or -1. */
+int64_t eng_store_job_prune(eng_store_t *s, int64_t before_ms);
 
 /* Affinity groups of a cluster; members are VM ids. */
 #define ENG_AFF_MAX_VMS 64

@@ -182,6 +182,21 @@ eng_store_job_list(eng_store_t *s, bool only_running, size_t max,
     return 0;
 }
 
+int64_t
+eng_store_job_prune(eng_store_t *s, int64_t before_ms)
+{
+    sqlite3_stmt *st = s_prepare(s, "DELETE FROM jobs WHERE state != 'started' "
+                                 "AND ended_ms < ?1");
+    if (!st)
+        return -1;
+    int64_t n = -1;
+    if (eng_store_bind_i64_(s, st, 1, before_ms) == 0 &&
+        eng_store_exec_(s, st, "pruning jobs") == 0)
+        n = sqlite3_changes(s->db);
+    sqlite3_finalize(st);
+    return n;
+}
+
 /* ---- affinity groups ----------------------------------------------------------- */
 
 static int

@@ -17,6 +17,7 @@
 
 #include <event2/event.h>
 
+#include "cmn_log.h"
 #include "cmn_rpc.h"
 #include "cmn_util.h"
 #include "eng_agents.h"
@@ -339,6 +340,13 @@ static void test_job_failed_vm_stays(void **state)
     assert_true(s_event_has(t, ENG_EV_MIGRATION_FAILED,
                             "client socket is closed"));
     assert_null(eng_migrate_vm_json(&t->ctx, v1.id));
+    /* Ended jobs are pruned with age; running ones never. */
+    char job2[ENG_ID_LEN];
+    s_job(t, &v1, job2);
+    assert_int_equal(eng_store_job_prune(t->ctx.store,
+                                         (int64_t)cmn_time_ms() + 1000), 1);
+    assert_int_equal(eng_store_job_get(t->ctx.store, job, &j), -1);
+    assert_int_equal(eng_store_job_get(t->ctx.store, job2, &j), 0);
 }
 
 static void test_report_from_target_lands(void **state)
@@ -457,6 +465,7 @@ static void test_balance_by_memory(void **state)
 
 int main(void)
 {
+    cmn_log_set_level(CMN_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pick_memory_and_anti_affinity,
                                         setup, teardown),
