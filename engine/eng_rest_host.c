@@ -10,6 +10,7 @@
 
 #include "cmn_log.h"
 #include "eng_agents.h"
+#include "eng_enroll.h"
 
 CMN_LOG_INIT("rest.host");
 
@@ -123,8 +124,10 @@ s_list(eng_rest_call_t *call)
     json_t *list = json_array();
     for (size_t i = 0; i < k; i++) {
         const s_hrow_t *r = sel[i];
-        json_array_append_new(list, eng_rest_host_json(r->h, r->active,
-                                                       r->total));
+        json_t *hj = eng_rest_host_json(r->h, r->active, r->total);
+        eng_enroll_host_json(eng_agents_enroll(call->ctx->agents), r->h->id,
+                             hj);
+        json_array_append_new(list, hj);
     }
     eng_rest_reply(call->req, 200, json_pack("{s:o}", "host", list));
     goto out;
@@ -152,7 +155,9 @@ s_show(eng_rest_call_t *call, const eng_host_t *h)
     int active, total;
     s_count(vms, nv, h->id, &active, &total);
     free(vms);
-    eng_rest_reply(call->req, 200, eng_rest_host_json(h, active, total));
+    json_t *hj = eng_rest_host_json(h, active, total);
+    eng_enroll_host_json(eng_agents_enroll(call->ctx->agents), h->id, hj);
+    eng_rest_reply(call->req, 200, hj);
 }
 
 static void
@@ -262,7 +267,18 @@ s_host_action(eng_rest_call_t *call, const eng_host_t *h)
                     eng_host_status_name(h->status));
             goto fail;
         }
+        if (eng_enroll_approve(eng_agents_enroll(call->ctx->agents), h->id,
+                               call->user.name) < 0)
+            goto fail;
         break;
+    case ENG_REST_HACT_REVOKE:
+        /* Cut off now (eng_enroll.c sets the host non_responsive). */
+        if (eng_enroll_revoke(eng_agents_enroll(call->ctx->agents), h->id,
+                              call->user.name) < 0)
+            goto fail;
+        eng_rest_reply_as(call->req, 200, "action",
+                          json_pack("{s:s}", "status", "complete"));
+        return;
     default:
         CMN_ERR(CMN_ERR_NOT_FOUND, "no such action");
         goto fail;
@@ -292,6 +308,10 @@ s_remove(eng_rest_call_t *call, const eng_host_t *h)
         eng_rest_reply_err(call->req);
         return;
     }
+    /* Its keys stay in the store, revoked: a removed host cannot come
+     * back with them. */
+    eng_enroll_forget(eng_agents_enroll(call->ctx->agents), h->id,
+                      call->user.name);
     eng_event(call->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_REMOVED, NULL, NULL,
               call->user.name, "Host %s (%s) removed by %s", h->name, h->id,
               call->user.name);

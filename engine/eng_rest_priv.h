@@ -99,6 +99,7 @@ typedef enum {
     ENG_REST_HACT_ACTIVATE = 0,
     ENG_REST_HACT_DEACTIVATE,
     ENG_REST_HACT_APPROVE,
+    ENG_REST_HACT_REVOKE,       /* Herd: revoke the host's CURVE keys */
     ENG_REST_HACT__LAST
 } eng_rest_hact_t;
 

@@ -33,6 +33,7 @@ static const char *const s_hact_names[ENG_REST_HACT__LAST] = {
     [ENG_REST_HACT_ACTIVATE] = "activate",
     [ENG_REST_HACT_DEACTIVATE] = "deactivate",
     [ENG_REST_HACT_APPROVE] = "approve",
+    [ENG_REST_HACT_REVOKE] = "revoke",
 };
 
 const char *
