@@ -226,6 +226,15 @@ remember_owner = 0
 security_driver = "none"
 cgroup_controllers = [ ]
 EOF
+    # Each private libvirtd allocates display ports on its own and cannot
+    # see guests of another libvirtd on this machine (a demo, a parallel
+    # run): give every test its own range so QEMU never finds its VNC port
+    # taken.
+    local vnc_lo=$((5910 + (RANDOM % 500) * 100))
+    cat >>"$d/etc/qemu.conf" <<EOF
+remote_display_port_min = $vnc_lo
+remote_display_port_max = $((vnc_lo + 99))
+EOF
     cat >>"$d/etc/libvirtd.conf" <<EOF
 
 # herd integration tests
