@@ -80,6 +80,18 @@ int eng_agt_hello_check(const Herd__Hello *h, const char *identity)
             return -1;
     if (h->cpu_count > 65536 || h->numa_nodes > 4096)
         return CMN_ERR(CMN_ERR_INVALID, "hello.cpu_count: out of range");
+    /* The topology and clock are shown in the API and fed to the
+     * scheduler: absurd values are refused, not rendered. */
+    if (h->cpu_sockets > 65536 || h->cpu_cores > 65536 ||
+        h->cpu_threads > 65536)
+        return CMN_ERR(CMN_ERR_INVALID, "hello.cpu_sockets/cores/threads: "
+                       "out of range (at most 65536)");
+    if (h->cpu_mhz > 1000000)
+        return CMN_ERR(CMN_ERR_INVALID, "hello.cpu_mhz: %u out of range",
+                       h->cpu_mhz);
+    if (h->stats_interval > 86400)
+        return CMN_ERR(CMN_ERR_INVALID, "hello.stats_interval: %u s out of "
+                       "range (at most 86400)", h->stats_interval);
     return 0;
 }
 

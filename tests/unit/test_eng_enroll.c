@@ -22,6 +22,7 @@
 #include "cmn_util.h"
 #include "cmn_zmq.h"
 #include "eng_agents.h"
+#include "eng_agents_priv.h"
 #include "eng_ctx.h"
 #include "eng_enroll.h"
 
@@ -337,6 +338,78 @@ static void test_token_and_preregistration(void **state)
     free(tok);
 }
 
+/* Fields of a hello are checked before anything is stored: ranges of
+ * numbers, lengths of strings, counts of lists. */
+static void test_hello_fields_checked(void **state)
+{
+    (void)state;
+    char id[ENG_ID_LEN];
+    cmn_uuid_generate(id);
+    Herd__Hello h = HERD__HELLO__INIT;
+    h.host_id = id;
+    h.hostname = "node1";
+    assert_int_equal(eng_agt_hello_check(&h, id), 0);
+    struct { uint32_t *field; uint32_t bad; const char *name; } nums[] = {
+        { &h.cpu_count, 70000, "cpu_count" },
+        { &h.cpu_sockets, 70000, "cpu_sockets" },
+        { &h.cpu_threads, UINT32_MAX, "threads" },
+        { &h.cpu_mhz, 5000000, "cpu_mhz" },
+        { &h.stats_interval, 100000, "stats_interval" },
+        { &h.numa_nodes, 5000, "cpu_count" },
+    };
+    for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+        uint32_t keep = *nums[i].field;
+        *nums[i].field = nums[i].bad;
+        cmn_err_reset();
+        assert_int_equal(eng_agt_hello_check(&h, id), -1);
+        if (!strstr(cmn_err_msg(), nums[i].name))
+            fail_msg("error '%s' lacks '%s'", cmn_err_msg(), nums[i].name);
+        *nums[i].field = keep;
+    }
+    char big[300];
+    memset(big, 'a', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    h.hostname = big;
+    cmn_err_reset();
+    assert_int_equal(eng_agt_hello_check(&h, id), -1);
+    h.hostname = "bad\nname";
+    assert_int_equal(eng_agt_hello_check(&h, id), -1);
+    h.hostname = "node1";
+    char *flags[1025];
+    for (size_t i = 0; i < 1025; i++)
+        flags[i] = "vmx";
+    h.cpu_flags = flags;
+    h.n_cpu_flags = 1025;
+    cmn_err_reset();
+    assert_int_equal(eng_agt_hello_check(&h, id), -1);
+    assert_non_null(strstr(cmn_err_msg(), "cpu_flags"));
+    h.n_cpu_flags = 2;
+    assert_int_equal(eng_agt_hello_check(&h, id), 0);
+    Herd__Nic nic = HERD__NIC__INIT;
+    Herd__Nic *nics[1] = { &nic };
+    h.nics = nics;
+    h.n_nics = 1;
+    nic.name = "";              /* a NIC must have a name */
+    cmn_err_reset();
+    assert_int_equal(eng_agt_hello_check(&h, id), -1);
+    assert_non_null(strstr(cmn_err_msg(), "nics[0]"));
+    nic.name = "eth0";
+    char *addrs[65];
+    for (size_t i = 0; i < 65; i++)
+        addrs[i] = "10.0.0.1/24";
+    nic.addresses = addrs;
+    nic.n_addresses = 65;       /* nested count */
+    cmn_err_reset();
+    assert_int_equal(eng_agt_hello_check(&h, id), -1);
+    nic.n_addresses = 1;
+    assert_int_equal(eng_agt_hello_check(&h, id), 0);
+    /* another host's id than the sender's */
+    char other[ENG_ID_LEN];
+    cmn_uuid_generate(other);
+    cmn_err_reset();
+    assert_int_equal(eng_agt_hello_check(&h, other), -1);
+}
+
 static void test_garbage_from_unknown_keys(void **state)
 {
     t_env_t *t = *state;
@@ -466,6 +539,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_garbage_from_unknown_keys, setup,
                                         teardown),
+        cmocka_unit_test(test_hello_fields_checked),
         cmocka_unit_test_setup_teardown(test_curve_socket, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
