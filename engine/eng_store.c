@@ -173,6 +173,65 @@ eng_store_exec_(eng_store_t *s, sqlite3_stmt *st, const char *what)
     return 0;
 }
 
+int
+eng_store_exec_named_(eng_store_t *s, sqlite3_stmt *st, const char *what,
+                      const char *name)
+{
+    char buf[ENG_NAME_LEN + 32];
+    snprintf(buf, sizeof(buf), "%s '%s'", what, name);
+    return eng_store_exec_(s, st, buf);
+}
+
+int
+eng_store_list_(eng_store_t *s, sqlite3_stmt *st, const char *what,
+                size_t elem_size, eng_store_row_fn row,
+                void (*clear)(void *elem), void **out, size_t *n)
+{
+    void *arr = NULL;
+    size_t cnt = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        void *e = eng_store_list_grow_(&arr, &cap, cnt, elem_size);
+        if (e == NULL)
+            goto fail;
+        if (row(st, e) < 0) {
+            if (clear != NULL)
+                clear(e);
+            goto fail;
+        }
+        cnt++;
+    }
+    if (rc != SQLITE_DONE) {
+        ENG_STORE_ERR(s, "%s", what);
+        goto fail;
+    }
+    (void)sqlite3_reset(st);
+    *out = arr;
+    *n = cnt;
+    return 0;
+fail:
+    (void)sqlite3_reset(st);
+    for (size_t i = 0; clear != NULL && i < cnt; i++)
+        clear((char *)arr + i * elem_size);
+    free(arr);
+    return -1;
+}
+
+int
+eng_store_get_one_(eng_store_t *s, eng_stmt_id_t id, const char *sql,
+                   const char *what, const char *key, eng_store_row_fn row,
+                   void *out)
+{
+    sqlite3_stmt *st = eng_store_stmt_(s, id, sql);
+    if (st == NULL || eng_store_bind_text_(s, st, 1, key) < 0)
+        return -1;
+    if (eng_store_step_one_(s, st, what, key) < 0)
+        return -1;
+    int rc = row(st, out);
+    (void)sqlite3_reset(st);
+    return rc;
+}
+
 void
 eng_store_copy_(char *dst, size_t size, const char *src)
 {

@@ -15,14 +15,16 @@ CMN_LOG_INIT("engine.store");
 
 #define DC_COLS "id, name, description, created_ms"
 
-static void
-dc_row(sqlite3_stmt *st, eng_dc_t *dc)
+static int
+dc_row(sqlite3_stmt *st, void *elem)
 {
+    eng_dc_t *dc = elem;
     memset(dc, 0, sizeof(*dc));
     eng_store_col_str_(st, 0, dc->id, sizeof(dc->id));
     eng_store_col_str_(st, 1, dc->name, sizeof(dc->name));
     eng_store_col_str_(st, 2, dc->description, sizeof(dc->description));
     dc->created_ms = sqlite3_column_int64(st, 3);
+    return 0;
 }
 
 int
@@ -38,9 +40,7 @@ eng_store_dc_insert(eng_store_t *s, const eng_dc_t *dc)
         eng_store_bind_text_(s, st, 3, dc->description) < 0 ||
         eng_store_bind_i64_(s, st, 4, dc->created_ms) < 0)
         return -1;
-    char what[ENG_NAME_LEN + 32];
-    snprintf(what, sizeof(what), "data center '%s'", dc->name);
-    return eng_store_exec_(s, st, what);
+    return eng_store_exec_named_(s, st, "data center", dc->name);
 }
 
 int
@@ -60,33 +60,20 @@ eng_store_step_one_(eng_store_t *s, sqlite3_stmt *st, const char *what, const ch
     return -1;
 }
 
-static int
-dc_get(eng_store_t *s, eng_stmt_id_t id, const char *sql, const char *key,
-       eng_dc_t *out)
-{
-    sqlite3_stmt *st = eng_store_stmt_(s, id, sql);
-    if (st == NULL || eng_store_bind_text_(s, st, 1, key) < 0)
-        return -1;
-    if (eng_store_step_one_(s, st, "data center", key) < 0)
-        return -1;
-    dc_row(st, out);
-    (void)sqlite3_reset(st);
-    return 0;
-}
-
 int
 eng_store_dc_get(eng_store_t *s, const char *id, eng_dc_t *out)
 {
-    return dc_get(s, ENG_STMT_DC_GET,
-                  "SELECT " DC_COLS " FROM datacenters WHERE id = ?1", id, out);
+    return eng_store_get_one_(s, ENG_STMT_DC_GET,
+        "SELECT " DC_COLS " FROM datacenters WHERE id = ?1", "data center", id,
+        dc_row, out);
 }
 
 int
 eng_store_dc_get_by_name(eng_store_t *s, const char *name, eng_dc_t *out)
 {
-    return dc_get(s, ENG_STMT_DC_GET_BY_NAME,
-                  "SELECT " DC_COLS " FROM datacenters WHERE name = ?1", name,
-                  out);
+    return eng_store_get_one_(s, ENG_STMT_DC_GET_BY_NAME,
+        "SELECT " DC_COLS " FROM datacenters WHERE name = ?1", "data center",
+        name, dc_row, out);
 }
 
 void *
@@ -114,28 +101,8 @@ eng_store_dc_list(eng_store_t *s, eng_dc_t **out, size_t *n)
         "SELECT " DC_COLS " FROM datacenters ORDER BY name");
     if (st == NULL)
         return -1;
-    eng_dc_t *arr = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        eng_dc_t *dc = eng_store_list_grow_((void **)&arr, &cap, cnt, sizeof(*arr));
-        if (dc == NULL)
-            goto fail;
-        dc_row(st, dc);
-        cnt++;
-    }
-    if (rc != SQLITE_DONE) {
-        ENG_STORE_ERR(s, "listing data centers");
-        goto fail;
-    }
-    (void)sqlite3_reset(st);
-    *out = arr;
-    *n = cnt;
-    return 0;
-fail:
-    (void)sqlite3_reset(st);
-    free(arr);
-    return -1;
+    return eng_store_list_(s, st, "listing data centers", sizeof(**out),
+                           dc_row, NULL, (void **)out, n);
 }
 
 /* ---- clusters -------------------------------------------------------------- */
@@ -143,9 +110,10 @@ fail:
 #define CLUSTER_COLS \
     "id, name, description, dc_id, cpu_type, memory_overcommit, created_ms"
 
-static void
-cluster_row(sqlite3_stmt *st, eng_cluster_t *c)
+static int
+cluster_row(sqlite3_stmt *st, void *elem)
 {
+    eng_cluster_t *c = elem;
     memset(c, 0, sizeof(*c));
     eng_store_col_str_(st, 0, c->id, sizeof(c->id));
     eng_store_col_str_(st, 1, c->name, sizeof(c->name));
@@ -154,6 +122,7 @@ cluster_row(sqlite3_stmt *st, eng_cluster_t *c)
     eng_store_col_str_(st, 4, c->cpu_type, sizeof(c->cpu_type));
     c->memory_overcommit = sqlite3_column_int(st, 5);
     c->created_ms = sqlite3_column_int64(st, 6);
+    return 0;
 }
 
 int
@@ -173,40 +142,24 @@ eng_store_cluster_insert(eng_store_t *s, const eng_cluster_t *c)
         eng_store_bind_i64_(s, st, 6, c->memory_overcommit) < 0 ||
         eng_store_bind_i64_(s, st, 7, c->created_ms) < 0)
         return -1;
-    char what[ENG_NAME_LEN + 32];
-    snprintf(what, sizeof(what), "cluster '%s'", c->name);
-    return eng_store_exec_(s, st, what);
-}
-
-static int
-cluster_get(eng_store_t *s, eng_stmt_id_t id, const char *sql, const char *key,
-            eng_cluster_t *out)
-{
-    sqlite3_stmt *st = eng_store_stmt_(s, id, sql);
-    if (st == NULL || eng_store_bind_text_(s, st, 1, key) < 0)
-        return -1;
-    if (eng_store_step_one_(s, st, "cluster", key) < 0)
-        return -1;
-    cluster_row(st, out);
-    (void)sqlite3_reset(st);
-    return 0;
+    return eng_store_exec_named_(s, st, "cluster", c->name);
 }
 
 int
 eng_store_cluster_get(eng_store_t *s, const char *id, eng_cluster_t *out)
 {
-    return cluster_get(s, ENG_STMT_CLUSTER_GET,
-                       "SELECT " CLUSTER_COLS " FROM clusters WHERE id = ?1",
-                       id, out);
+    return eng_store_get_one_(s, ENG_STMT_CLUSTER_GET,
+        "SELECT " CLUSTER_COLS " FROM clusters WHERE id = ?1", "cluster", id,
+        cluster_row, out);
 }
 
 int
 eng_store_cluster_get_by_name(eng_store_t *s, const char *name,
                               eng_cluster_t *out)
 {
-    return cluster_get(s, ENG_STMT_CLUSTER_GET_BY_NAME,
-                       "SELECT " CLUSTER_COLS " FROM clusters WHERE name = ?1",
-                       name, out);
+    return eng_store_get_one_(s, ENG_STMT_CLUSTER_GET_BY_NAME,
+        "SELECT " CLUSTER_COLS " FROM clusters WHERE name = ?1", "cluster",
+        name, cluster_row, out);
 }
 
 int
@@ -218,28 +171,8 @@ eng_store_cluster_list(eng_store_t *s, eng_cluster_t **out, size_t *n)
         "SELECT " CLUSTER_COLS " FROM clusters ORDER BY name");
     if (st == NULL)
         return -1;
-    eng_cluster_t *arr = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        eng_cluster_t *c = eng_store_list_grow_((void **)&arr, &cap, cnt, sizeof(*arr));
-        if (c == NULL)
-            goto fail;
-        cluster_row(st, c);
-        cnt++;
-    }
-    if (rc != SQLITE_DONE) {
-        ENG_STORE_ERR(s, "listing clusters");
-        goto fail;
-    }
-    (void)sqlite3_reset(st);
-    *out = arr;
-    *n = cnt;
-    return 0;
-fail:
-    (void)sqlite3_reset(st);
-    free(arr);
-    return -1;
+    return eng_store_list_(s, st, "listing clusters", sizeof(**out),
+                           cluster_row, NULL, (void **)out, n);
 }
 
 /* ---- hosts ----------------------------------------------------------------- */
@@ -249,8 +182,9 @@ fail:
     "status_time_ms, created_ms"
 
 static int
-host_row(sqlite3_stmt *st, eng_host_t *h)
+host_row(sqlite3_stmt *st, void *elem)
 {
+    eng_host_t *h = elem;
     memset(h, 0, sizeof(*h));
     eng_store_col_str_(st, 0, h->id, sizeof(h->id));
     eng_store_col_str_(st, 1, h->name, sizeof(h->name));
@@ -313,9 +247,7 @@ eng_store_host_put(eng_store_t *s, const eng_host_t *h)
         eng_store_bind_i64_(s, st, 8, h->status_time_ms) < 0 ||
         eng_store_bind_i64_(s, st, 9, h->created_ms) < 0)
         goto out;
-    char what[ENG_NAME_LEN + 32];
-    snprintf(what, sizeof(what), "host '%s'", h->name);
-    ret = eng_store_exec_(s, st, what);
+    ret = eng_store_exec_named_(s, st, "host", h->name);
 out:
     free(caps);
     return ret;
@@ -325,17 +257,18 @@ static int
 host_get(eng_store_t *s, eng_stmt_id_t id, const char *sql, const char *key,
          eng_host_t *out)
 {
+    /* Zeroed first, so clearing after any failure is safe. */
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *st = eng_store_stmt_(s, id, sql);
-    if (st == NULL || eng_store_bind_text_(s, st, 1, key) < 0)
-        return -1;
-    if (eng_store_step_one_(s, st, "host", key) < 0)
-        return -1;
-    int rc = host_row(st, out);
-    (void)sqlite3_reset(st);
+    int rc = eng_store_get_one_(s, id, sql, "host", key, host_row, out);
     if (rc < 0)
         eng_host_clear(out);
     return rc;
+}
+
+static void
+host_clear(void *elem)
+{
+    eng_host_clear(elem);
 }
 
 int
@@ -361,33 +294,8 @@ eng_store_host_list(eng_store_t *s, eng_host_t **out, size_t *n)
         "SELECT " HOST_COLS " FROM hosts ORDER BY name");
     if (st == NULL)
         return -1;
-    eng_host_t *arr = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        eng_host_t *h = eng_store_list_grow_((void **)&arr, &cap, cnt, sizeof(*arr));
-        if (h == NULL)
-            goto fail;
-        if (host_row(st, h) < 0) {
-            eng_host_clear(h);
-            goto fail;
-        }
-        cnt++;
-    }
-    if (rc != SQLITE_DONE) {
-        ENG_STORE_ERR(s, "listing hosts");
-        goto fail;
-    }
-    (void)sqlite3_reset(st);
-    *out = arr;
-    *n = cnt;
-    return 0;
-fail:
-    (void)sqlite3_reset(st);
-    for (size_t i = 0; i < cnt; i++)
-        eng_host_clear(&arr[i]);
-    free(arr);
-    return -1;
+    return eng_store_list_(s, st, "listing hosts", sizeof(**out), host_row,
+                           host_clear, (void **)out, n);
 }
 
 int

@@ -106,6 +106,32 @@ int eng_store_exec_one_(eng_store_t *s, sqlite3_stmt *st, const char *what,
  * NULL with CMN_ERR_NOMEM recorded. */
 void *eng_store_list_grow_(void **arr, size_t *cap, size_t n, size_t elem);
 
+/* Reads the current row of `st` into `elem` (0), or records why it cannot
+ * (-1). */
+typedef int (*eng_store_row_fn)(sqlite3_stmt *st, void *elem);
+
+/* Run a bound statement to its end, reading each row with `row` into a
+ * growing array of `elem_size`-byte elements; the statement is reset. On
+ * success *out (caller frees) and *n are set. On failure -1 with the error
+ * recorded ("<what>: <sqlite message>" for a database error); `clear`
+ * (may be NULL) is called on every element read, the failed one included,
+ * the array is freed and *out, *n are left as they were. */
+int eng_store_list_(eng_store_t *s, sqlite3_stmt *st, const char *what,
+                    size_t elem_size, eng_store_row_fn row,
+                    void (*clear)(void *elem), void **out, size_t *n);
+
+/* Prepare the cached statement `id`, bind `key` as ?1, expect one row (see
+ * eng_store_step_one_, naming `what`) and read it into `out` with `row`;
+ * the statement is reset. 0, or -1 with the error recorded. */
+int eng_store_get_one_(eng_store_t *s, eng_stmt_id_t id, const char *sql,
+                       const char *what, const char *key,
+                       eng_store_row_fn row, void *out);
+
+/* eng_store_exec_ naming the record "<what> '<name>'" (a constraint
+ * violation is recorded as eng_store_err_ maps it). */
+int eng_store_exec_named_(eng_store_t *s, sqlite3_stmt *st, const char *what,
+                          const char *name);
+
 /* Copy a C string into a fixed buffer, truncating. */
 void eng_store_copy_(char *dst, size_t size, const char *src);
 

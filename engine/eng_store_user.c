@@ -43,8 +43,9 @@ eng_role_parse(const char *name)
 #define USER_COLS "id, name, hash, role, created_ms"
 
 static int
-user_row(sqlite3_stmt *st, eng_user_t *u)
+user_row(sqlite3_stmt *st, void *elem)
 {
+    eng_user_t *u = elem;
     memset(u, 0, sizeof(*u));
     eng_store_col_str_(st, 0, u->id, sizeof(u->id));
     eng_store_col_str_(st, 1, u->name, sizeof(u->name));
@@ -76,38 +77,23 @@ eng_store_user_insert(eng_store_t *s, const eng_user_t *u)
         eng_store_bind_text_(s, st, 4, eng_role_name(u->role)) < 0 ||
         eng_store_bind_i64_(s, st, 5, u->created_ms) < 0)
         return -1;
-    char what[ENG_NAME_LEN + 32];
-    snprintf(what, sizeof(what), "user '%s'", u->name);
-    return eng_store_exec_(s, st, what);
-}
-
-static int
-user_get(eng_store_t *s, eng_stmt_id_t id, const char *sql, const char *key,
-         eng_user_t *out)
-{
-    sqlite3_stmt *st = eng_store_stmt_(s, id, sql);
-    if (st == NULL || eng_store_bind_text_(s, st, 1, key) < 0)
-        return -1;
-    if (eng_store_step_one_(s, st, "user", key) < 0)
-        return -1;
-    int rc = user_row(st, out);
-    (void)sqlite3_reset(st);
-    return rc;
+    return eng_store_exec_named_(s, st, "user", u->name);
 }
 
 int
 eng_store_user_get(eng_store_t *s, const char *id, eng_user_t *out)
 {
-    return user_get(s, ENG_STMT_USER_GET,
-                    "SELECT " USER_COLS " FROM users WHERE id = ?1", id, out);
+    return eng_store_get_one_(s, ENG_STMT_USER_GET,
+        "SELECT " USER_COLS " FROM users WHERE id = ?1", "user", id, user_row,
+        out);
 }
 
 int
 eng_store_user_get_by_name(eng_store_t *s, const char *name, eng_user_t *out)
 {
-    return user_get(s, ENG_STMT_USER_GET_BY_NAME,
-                    "SELECT " USER_COLS " FROM users WHERE name = ?1", name,
-                    out);
+    return eng_store_get_one_(s, ENG_STMT_USER_GET_BY_NAME,
+        "SELECT " USER_COLS " FROM users WHERE name = ?1", "user", name,
+        user_row, out);
 }
 
 int
@@ -119,28 +105,8 @@ eng_store_user_list(eng_store_t *s, eng_user_t **out, size_t *n)
         "SELECT " USER_COLS " FROM users ORDER BY name");
     if (st == NULL)
         return -1;
-    eng_user_t *arr = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        eng_user_t *u = eng_store_list_grow_((void **)&arr, &cap, cnt,
-                                             sizeof(*arr));
-        if (u == NULL || user_row(st, u) < 0)
-            goto fail;
-        cnt++;
-    }
-    if (rc != SQLITE_DONE) {
-        ENG_STORE_ERR(s, "listing users");
-        goto fail;
-    }
-    (void)sqlite3_reset(st);
-    *out = arr;
-    *n = cnt;
-    return 0;
-fail:
-    (void)sqlite3_reset(st);
-    free(arr);
-    return -1;
+    return eng_store_list_(s, st, "listing users", sizeof(**out), user_row,
+                           NULL, (void **)out, n);
 }
 
 int
@@ -197,9 +163,7 @@ eng_store_token_insert(eng_store_t *s, const eng_token_t *t)
         eng_store_bind_i64_(s, st, 3, t->expires_ms) < 0 ||
         eng_store_bind_i64_(s, st, 4, t->created_ms) < 0)
         return -1;
-    char what[ENG_ID_LEN + 32];
-    snprintf(what, sizeof(what), "token of user '%s'", t->user_id);
-    return eng_store_exec_(s, st, what);
+    return eng_store_exec_named_(s, st, "token of user", t->user_id);
 }
 
 int

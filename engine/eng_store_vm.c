@@ -175,8 +175,9 @@ nics_load(eng_vm_t *vm, const char *text)
     "display_port, display_address"
 
 static int
-vm_row(sqlite3_stmt *st, eng_vm_t *vm)
+vm_row(sqlite3_stmt *st, void *elem)
 {
+    eng_vm_t *vm = elem;
     memset(vm, 0, sizeof(*vm));
     eng_store_col_str_(st, 0, vm->id, sizeof(vm->id));
     eng_store_col_str_(st, 1, vm->name, sizeof(vm->name));
@@ -264,9 +265,7 @@ eng_store_vm_insert(eng_store_t *s, const eng_vm_t *vm)
         "?22)");
     if (st == NULL || vm_bind(s, st, vm) < 0)
         return -1;
-    char what[ENG_NAME_LEN + 32];
-    snprintf(what, sizeof(what), "vm '%s'", vm->name);
-    return eng_store_exec_(s, st, what);
+    return eng_store_exec_named_(s, st, "vm", vm->name);
 }
 
 int
@@ -285,60 +284,27 @@ eng_store_vm_update(eng_store_t *s, const eng_vm_t *vm)
     return eng_store_exec_one_(s, st, "vm", vm->id);
 }
 
-static int
-vm_get(eng_store_t *s, eng_stmt_id_t id, const char *sql, const char *key,
-       eng_vm_t *out)
-{
-    sqlite3_stmt *st = eng_store_stmt_(s, id, sql);
-    if (st == NULL || eng_store_bind_text_(s, st, 1, key) < 0)
-        return -1;
-    if (eng_store_step_one_(s, st, "vm", key) < 0)
-        return -1;
-    int rc = vm_row(st, out);
-    (void)sqlite3_reset(st);
-    return rc;
-}
-
 int
 eng_store_vm_get(eng_store_t *s, const char *id, eng_vm_t *out)
 {
-    return vm_get(s, ENG_STMT_VM_GET,
-                  "SELECT " VM_COLS " FROM vms WHERE id = ?1", id, out);
+    return eng_store_get_one_(s, ENG_STMT_VM_GET,
+        "SELECT " VM_COLS " FROM vms WHERE id = ?1", "vm", id, vm_row, out);
 }
 
 int
 eng_store_vm_get_by_name(eng_store_t *s, const char *name, eng_vm_t *out)
 {
-    return vm_get(s, ENG_STMT_VM_GET_BY_NAME,
-                  "SELECT " VM_COLS " FROM vms WHERE name = ?1", name, out);
+    return eng_store_get_one_(s, ENG_STMT_VM_GET_BY_NAME,
+        "SELECT " VM_COLS " FROM vms WHERE name = ?1", "vm", name, vm_row,
+        out);
 }
 
 /* Collect the rows of a bound statement. */
 static int
 vm_collect(eng_store_t *s, sqlite3_stmt *st, eng_vm_t **out, size_t *n)
 {
-    eng_vm_t *arr = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        eng_vm_t *vm = eng_store_list_grow_((void **)&arr, &cap, cnt,
-                                            sizeof(*arr));
-        if (vm == NULL || vm_row(st, vm) < 0)
-            goto fail;
-        cnt++;
-    }
-    if (rc != SQLITE_DONE) {
-        ENG_STORE_ERR(s, "listing vms");
-        goto fail;
-    }
-    (void)sqlite3_reset(st);
-    *out = arr;
-    *n = cnt;
-    return 0;
-fail:
-    (void)sqlite3_reset(st);
-    free(arr);
-    return -1;
+    return eng_store_list_(s, st, "listing vms", sizeof(**out), vm_row, NULL,
+                           (void **)out, n);
 }
 
 int
@@ -443,8 +409,9 @@ eng_store_event_add(eng_store_t *s, eng_event_t *ev)
 }
 
 static int
-event_row(sqlite3_stmt *st, eng_event_t *ev)
+event_row(sqlite3_stmt *st, void *elem)
 {
+    eng_event_t *ev = elem;
     memset(ev, 0, sizeof(*ev));
     ev->id = sqlite3_column_int64(st, 0);
     ev->time_ms = sqlite3_column_int64(st, 1);
@@ -482,28 +449,8 @@ eng_store_event_list(eng_store_t *s, int64_t after_id, size_t max,
         eng_store_bind_i64_(s, st, 1, after_id) < 0 ||
         eng_store_bind_i64_(s, st, 2, limit) < 0)
         return -1;
-    eng_event_t *arr = NULL;
-    size_t cnt = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        eng_event_t *ev = eng_store_list_grow_((void **)&arr, &cap, cnt,
-                                               sizeof(*arr));
-        if (ev == NULL || event_row(st, ev) < 0)
-            goto fail;
-        cnt++;
-    }
-    if (rc != SQLITE_DONE) {
-        ENG_STORE_ERR(s, "listing events");
-        goto fail;
-    }
-    (void)sqlite3_reset(st);
-    *out = arr;
-    *n = cnt;
-    return 0;
-fail:
-    (void)sqlite3_reset(st);
-    free(arr);
-    return -1;
+    return eng_store_list_(s, st, "listing events", sizeof(**out), event_row,
+                           NULL, (void **)out, n);
 }
 
 int64_t
