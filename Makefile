@@ -204,8 +204,11 @@ FB := build-fuzz
 fuzz: deps
 	@B=$(FB) FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_NAMES)
 
+# Each script prints its figures next to the raw baseline of the same run.
 bench: all
 	@B=$(B) bench/run.sh
+	@B=$(B) bench/rest_list.sh
+	@B=$(B) bench/migrate.sh
 
 # ---- multi-host test bed (tests/testbed/README.md) -----------------------
 .PHONY: testbed-up testbed-down testbed-status testbed-herd check-testbed
