@@ -192,23 +192,12 @@ ctl_login_cmd(ctl_opts_t *o, int argc, char **argv)
 {
     const char *user = o->user[0] ? o->user : CTL_DEFAULT_USER;
     const char *pwfile = o->password_file[0] ? o->password_file : NULL;
-    for (int i = 0; i < argc; i++) {
-        const char *v;
-        int r;
-        if ((r = ctl_opt_value(argc, argv, &i, "--user", &v)) != 0) {
-            if (r < 0)
-                return ctl_usage_error("%s", cmn_err_msg());
-            user = v;
-        } else if ((r = ctl_opt_value(argc, argv, &i, "--password-file",
-                                      &v)) != 0) {
-            if (r < 0)
-                return ctl_usage_error("%s", cmn_err_msg());
-            pwfile = v;
-        } else {
-            return ctl_usage_error("login: unexpected argument '%s'",
-                                   argv[i]);
-        }
-    }
+    const ctl_opt_t opts[] = { { "--user", &user },
+                               { "--password-file", &pwfile },
+                               { NULL, NULL } };
+    int rc = ctl_parse_opts(argc, argv, 0, "login", opts);
+    if (rc)
+        return rc;
     char pw[CTL_PW_MAX + 1];
     if ((pwfile ? s_read_pw_file(pwfile, pw, sizeof(pw))
                 : s_prompt_pw("Password: ", pw, sizeof(pw))) < 0) {
@@ -239,8 +228,8 @@ ctl_login_cmd(ctl_opts_t *o, int argc, char **argv)
     o->authz[0] = '\0';
     ctl_resp_t r;
     cmn_err_reset();
-    int rc = ctl_http_raw(o, "POST", path, body,
-                          "application/x-www-form-urlencoded", &r);
+    rc = ctl_http_raw(o, "POST", path, body,
+                      "application/x-www-form-urlencoded", &r);
     sodium_memzero(body, strlen(body));
     free(body);
     if (rc < 0) {
@@ -285,31 +274,20 @@ ctl_logout_cmd(ctl_opts_t *o, int argc, char **argv)
 
 /* ---- users ---------------------------------------------------------------- */
 
+static void
+s_user_row(ctl_table_t *t, const json_t *u, const void *ctx)
+{
+    (void)ctx;
+    const char *row[] = { ctl_jstr(u, "user_name"), ctl_jstr(u, "role.name"),
+                          ctl_jstr(u, "id") };
+    ctl_table_add(t, row);
+}
+
 static int
 s_user_list(const ctl_opts_t *o)
 {
-    json_t *j;
-    int rc = ctl_call(o, "GET", "/users", NULL, &j);
-    if (rc)
-        return rc;
-    if (o->json) {
-        ctl_print_json(j);
-    } else {
-        static const char *const cols[] = { "NAME", "ROLE", "ID" };
-        ctl_table_t *t = ctl_table_new(3, cols);
-        size_t i;
-        json_t *u;
-        json_array_foreach(json_object_get(j, "user"), i, u) {
-            const char *row[] = { ctl_jstr(u, "user_name"),
-                                  ctl_jstr(u, "role.name"),
-                                  ctl_jstr(u, "id") };
-            ctl_table_add(t, row);
-        }
-        ctl_table_print(t, stdout);
-        ctl_table_destroy(&t);
-    }
-    json_decref(j);
-    return 0;
+    static const char *const cols[] = { "NAME", "ROLE", "ID" };
+    return ctl_list(o, "/users", "user", 3, cols, s_user_row);
 }
 
 static int
@@ -318,23 +296,12 @@ s_user_add(const ctl_opts_t *o, int argc, char **argv)
     if (ctl_need_id(argc, argv, "user add"))
         return CTL_EXIT_USAGE;
     const char *role = NULL, *pwfile = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int r;
-        if ((r = ctl_opt_value(argc, argv, &i, "--role", &v)) != 0) {
-            if (r < 0)
-                return ctl_usage_error("%s", cmn_err_msg());
-            role = v;
-        } else if ((r = ctl_opt_value(argc, argv, &i, "--password-file",
-                                      &v)) != 0) {
-            if (r < 0)
-                return ctl_usage_error("%s", cmn_err_msg());
-            pwfile = v;
-        } else {
-            return ctl_usage_error("user add: unexpected argument '%s'",
-                                   argv[i]);
-        }
-    }
+    const ctl_opt_t opts[] = { { "--role", &role },
+                               { "--password-file", &pwfile },
+                               { NULL, NULL } };
+    int rc = ctl_parse_opts(argc, argv, 1, "user add", opts);
+    if (rc)
+        return rc;
     if (!role)
         return ctl_usage_error("user add: --role SuperUser|Operator|ReadOnly "
                                "is required");
@@ -349,7 +316,7 @@ s_user_add(const ctl_opts_t *o, int argc, char **argv)
                              "password", pw, "role", "name", role);
     sodium_memzero(pw, sizeof(pw));
     json_t *j = NULL;
-    int rc = ctl_call(o, "POST", "/users", body, &j);
+    rc = ctl_call(o, "POST", "/users", body, &j);
     json_decref(body);
     if (rc == 0) {
         if (o->json)

@@ -153,11 +153,70 @@ ctl_extra(int argc, char **argv, int from, const char *cmd)
     return 0;
 }
 
+int
+ctl_parse_opts(int argc, char **argv, int from, const char *cmd,
+               const ctl_opt_t *opts)
+{
+    for (int i = from; i < argc; i++) {
+        int r = 0;
+        for (size_t k = 0; opts[k].name != NULL && r == 0; k++) {
+            const char *v;
+            if ((r = ctl_opt_value(argc, argv, &i, opts[k].name, &v)) < 0)
+                return ctl_usage_error("%s", cmn_err_msg());
+            if (r > 0)
+                *opts[k].val = v;
+        }
+        if (r == 0)
+            return ctl_usage_error("%s: unexpected argument '%s'", cmd,
+                                   argv[i]);
+    }
+    return 0;
+}
+
+int
+ctl_get(const ctl_opts_t *o, const char *path, json_t **out)
+{
+    int rc = ctl_call(o, "GET", path, NULL, out);
+    if (rc == 0 && o->json) {
+        ctl_print_json(*out);
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+void
+ctl_print_rows(const json_t *arr, size_t ncols, const char *const *cols,
+               ctl_row_fn row, const void *ctx)
+{
+    ctl_table_t *t = ctl_table_new(ncols, cols);
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+        row(t, e, ctx);
+    ctl_table_print(t, stdout);
+    ctl_table_destroy(&t);
+}
+
+int
+ctl_list(const ctl_opts_t *o, const char *path, const char *key,
+         size_t ncols, const char *const *cols, ctl_row_fn row)
+{
+    json_t *j;
+    int rc = ctl_get(o, path, &j);
+    if (rc || j == NULL)
+        return rc;
+    ctl_print_rows(json_object_get(j, key), ncols, cols, row, NULL);
+    json_decref(j);
+    return 0;
+}
+
 /* ---- hosts ------------------------------------------------------------- */
 
 static void
-s_host_row(ctl_table_t *t, const json_t *h)
+s_host_row(ctl_table_t *t, const json_t *h, const void *ctx)
 {
+    (void)ctx;
     char cpus[16], mem[32], vms[32];
     int64_t n = ctl_jint(h, "cpu_count");
     if (n == 0)
@@ -178,25 +237,9 @@ s_host_row(ctl_table_t *t, const json_t *h)
 static int
 s_host_list(const ctl_opts_t *o)
 {
-    json_t *j;
-    int rc = ctl_call(o, "GET", "/hosts", NULL, &j);
-    if (rc)
-        return rc;
-    if (o->json) {
-        ctl_print_json(j);
-    } else {
-        static const char *const cols[] = { "NAME", "STATUS", "ADDRESS",
-                                            "CPUS", "MEMORY", "VMS", "ID" };
-        ctl_table_t *t = ctl_table_new(7, cols);
-        size_t i;
-        json_t *h;
-        json_array_foreach(json_object_get(j, "host"), i, h)
-            s_host_row(t, h);
-        ctl_table_print(t, stdout);
-        ctl_table_destroy(&t);
-    }
-    json_decref(j);
-    return 0;
+    static const char *const cols[] = { "NAME", "STATUS", "ADDRESS", "CPUS",
+                                        "MEMORY", "VMS", "ID" };
+    return ctl_list(o, "/hosts", "host", 7, cols, s_host_row);
 }
 
 static int
@@ -205,14 +248,9 @@ s_host_show(const ctl_opts_t *o, const char *id)
     char seg[768], path[1024];
     snprintf(path, sizeof(path), "/hosts/%s", ctl_seg(id, seg, sizeof(seg)));
     json_t *h;
-    int rc = ctl_call(o, "GET", path, NULL, &h);
-    if (rc)
+    int rc = ctl_get(o, path, &h);
+    if (rc || h == NULL)
         return rc;
-    if (o->json) {
-        ctl_print_json(h);
-        json_decref(h);
-        return 0;
-    }
     ctl_kv("Name", "%s", ctl_jstr(h, "name"));
     ctl_kv("ID", "%s", ctl_jstr(h, "id"));
     ctl_kv("Status", "%s", ctl_jstr(h, "status"));
@@ -239,44 +277,33 @@ s_host_show(const ctl_opts_t *o, const char *id)
     return 0;
 }
 
+static void
+s_stat_row(ctl_table_t *t, const json_t *s, const void *ctx)
+{
+    (void)ctx;
+    json_t *d = json_object_get(json_array_get(json_object_get(
+        json_object_get(s, "values"), "value"), 0), "datum");
+    char val[64] = "";
+    if (json_is_integer(d))
+        snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,
+                 json_integer_value(d));
+    else if (json_is_real(d))
+        snprintf(val, sizeof(val), "%.2f", json_real_value(d));
+    else if (json_is_string(d))
+        snprintf(val, sizeof(val), "%s", json_string_value(d));
+    const char *row[] = { ctl_jstr(s, "name"), val, ctl_jstr(s, "unit"),
+                          ctl_jstr(s, "kind") };
+    ctl_table_add(t, row);
+}
+
 int
 ctl_stats(const ctl_opts_t *o, const char *coll, const char *id)
 {
+    static const char *const cols[] = { "NAME", "VALUE", "UNIT", "KIND" };
     char seg[768], path[1024];
     snprintf(path, sizeof(path), "/%s/%s/statistics", coll,
              ctl_seg(id, seg, sizeof(seg)));
-    json_t *j;
-    int rc = ctl_call(o, "GET", path, NULL, &j);
-    if (rc)
-        return rc;
-    if (o->json) {
-        ctl_print_json(j);
-        json_decref(j);
-        return 0;
-    }
-    static const char *const cols[] = { "NAME", "VALUE", "UNIT", "KIND" };
-    ctl_table_t *t = ctl_table_new(4, cols);
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(j, "statistic"), i, s) {
-        json_t *d = json_object_get(json_array_get(json_object_get(
-            json_object_get(s, "values"), "value"), 0), "datum");
-        char val[64] = "";
-        if (json_is_integer(d))
-            snprintf(val, sizeof(val), "%" JSON_INTEGER_FORMAT,
-                     json_integer_value(d));
-        else if (json_is_real(d))
-            snprintf(val, sizeof(val), "%.2f", json_real_value(d));
-        else if (json_is_string(d))
-            snprintf(val, sizeof(val), "%s", json_string_value(d));
-        const char *row[] = { ctl_jstr(s, "name"), val, ctl_jstr(s, "unit"),
-                              ctl_jstr(s, "kind") };
-        ctl_table_add(t, row);
-    }
-    ctl_table_print(t, stdout);
-    ctl_table_destroy(&t);
-    json_decref(j);
-    return 0;
+    return ctl_list(o, path, "statistic", 4, cols, s_stat_row);
 }
 
 static int
@@ -368,6 +395,17 @@ s_host(const ctl_opts_t *o, int argc, char **argv)
 
 /* ---- events -------------------------------------------------------------- */
 
+static void
+s_event_row(ctl_table_t *t, const json_t *e, const void *ctx)
+{
+    (void)ctx;
+    char when[40];
+    ctl_time_local(ctl_jint(e, "time"), when, sizeof(when));
+    const char *row[] = { ctl_jstr(e, "id"), when, ctl_jstr(e, "severity"),
+                          ctl_jstr(e, "description") };
+    ctl_table_add(t, row);
+}
+
 static int
 s_event(const ctl_opts_t *o, int argc, char **argv)
 {
@@ -402,31 +440,9 @@ s_event(const ctl_opts_t *o, int argc, char **argv)
     if (have_from)
         snprintf(path + n, sizeof(path) - (size_t)n, "%sfrom=%" PRIu64,
                  have_max ? "&" : "?", from);
-    json_t *j;
-    int rc = ctl_call(o, "GET", path, NULL, &j);
-    if (rc)
-        return rc;
-    if (o->json) {
-        ctl_print_json(j);
-    } else {
-        static const char *const cols[] = { "ID", "TIME", "SEVERITY",
-                                            "DESCRIPTION" };
-        ctl_table_t *t = ctl_table_new(4, cols);
-        size_t i;
-        json_t *e;
-        json_array_foreach(json_object_get(j, "event"), i, e) {
-            char when[40];
-            ctl_time_local(ctl_jint(e, "time"), when, sizeof(when));
-            const char *row[] = { ctl_jstr(e, "id"), when,
-                                  ctl_jstr(e, "severity"),
-                                  ctl_jstr(e, "description") };
-            ctl_table_add(t, row);
-        }
-        ctl_table_print(t, stdout);
-        ctl_table_destroy(&t);
-    }
-    json_decref(j);
-    return 0;
+    static const char *const cols[] = { "ID", "TIME", "SEVERITY",
+                                        "DESCRIPTION" };
+    return ctl_list(o, path, "event", 4, cols, s_event_row);
 }
 
 static int

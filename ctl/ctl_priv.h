@@ -126,6 +126,20 @@ void ctl_kv(const char *key, const char *fmt, ...)
 int ctl_need_id(int argc, char **argv, const char *cmd);
 /* Usage error if argv has more than `from` arguments; 0 if not. */
 int ctl_extra(int argc, char **argv, int from, const char *cmd);
+/* An option taking a value: its name ("--role") and where the value goes
+ * (points into argv). */
+typedef struct {
+    const char *name;
+    const char **val;
+} ctl_opt_t;
+/* Take the options `opts` (ended by a NULL name) from argv[from..]; a
+ * later one wins. 0, or a usage error (the exit code) for a missing value
+ * or, naming `cmd`, any other argument. */
+int ctl_parse_opts(int argc, char **argv, int from, const char *cmd,
+                   const ctl_opt_t *opts);
+/* GET `path`: ctl_call's exit code; on success with -o json the answer is
+ * printed and *out is NULL, else *out is the answer (caller decrefs). */
+int ctl_get(const ctl_opts_t *o, const char *path, json_t **out);
 /* ctl_vm.c: `vm VERB ARGS`; returns the exit code. */
 int ctl_vm_cmd(const ctl_opts_t *o, int argc, char **argv);
 
@@ -171,5 +185,19 @@ void ctl_time_local(int64_t ms, char *buf, size_t len);
 
 /* Print `j` as indented JSON on stdout. */
 void ctl_print_json(const json_t *j);
+
+/* ---- ctl_cmds.c: lists ---------------------------------------------------- */
+
+/* Add the table row of one element of a list; `ctx` is the caller's. */
+typedef void (*ctl_row_fn)(ctl_table_t *t, const json_t *elem,
+                           const void *ctx);
+/* Print on stdout a table of `ncols` columns titled `cols`, one row per
+ * element of the array `arr` (made by `row`, given `ctx`). */
+void ctl_print_rows(const json_t *arr, size_t ncols, const char *const *cols,
+                    ctl_row_fn row, const void *ctx);
+/* GET `path` and print it: as JSON with -o json, else as ctl_print_rows
+ * of the answer's array `key`. Returns the exit code. */
+int ctl_list(const ctl_opts_t *o, const char *path, const char *key,
+             size_t ncols, const char *const *cols, ctl_row_fn row);
 
 #endif /* CTL_PRIV_H */

@@ -30,18 +30,28 @@ s_vcpus(const json_t *vm)
            ctl_jint(vm, "cpu.topology.threads");
 }
 
+/* A row of `vm list`; ctx is the answer of GET /hosts. */
+static void
+s_row(ctl_table_t *t, const json_t *vm, const void *ctx)
+{
+    const json_t *hosts = ctx;
+    char mem[32], cpus[16];
+    snprintf(mem, sizeof(mem), "%" PRId64 " MiB",
+             ctl_jint(vm, "memory") >> 20);
+    snprintf(cpus, sizeof(cpus), "%" PRId64, s_vcpus(vm));
+    const char *row[] = { ctl_jstr(vm, "name"), ctl_jstr(vm, "status"),
+                          s_host_name(hosts, ctl_jstr(vm, "host.id")),
+                          mem, cpus, ctl_jstr(vm, "id") };
+    ctl_table_add(t, row);
+}
+
 static int
 s_list(const ctl_opts_t *o)
 {
     json_t *j;
-    int rc = ctl_call(o, "GET", "/vms", NULL, &j);
-    if (rc)
+    int rc = ctl_get(o, "/vms", &j);
+    if (rc || j == NULL)
         return rc;
-    if (o->json) {
-        ctl_print_json(j);
-        json_decref(j);
-        return 0;
-    }
     json_t *hosts = NULL;
     rc = ctl_call(o, "GET", "/hosts", NULL, &hosts);
     if (rc) {
@@ -50,21 +60,7 @@ s_list(const ctl_opts_t *o)
     }
     static const char *const cols[] = { "NAME", "STATUS", "HOST", "MEMORY",
                                         "CPUS", "ID" };
-    ctl_table_t *t = ctl_table_new(6, cols);
-    size_t i;
-    json_t *vm;
-    json_array_foreach(json_object_get(j, "vm"), i, vm) {
-        char mem[32], cpus[16];
-        snprintf(mem, sizeof(mem), "%" PRId64 " MiB",
-                 ctl_jint(vm, "memory") >> 20);
-        snprintf(cpus, sizeof(cpus), "%" PRId64, s_vcpus(vm));
-        const char *row[] = { ctl_jstr(vm, "name"), ctl_jstr(vm, "status"),
-                              s_host_name(hosts, ctl_jstr(vm, "host.id")),
-                              mem, cpus, ctl_jstr(vm, "id") };
-        ctl_table_add(t, row);
-    }
-    ctl_table_print(t, stdout);
-    ctl_table_destroy(&t);
+    ctl_print_rows(json_object_get(j, "vm"), 6, cols, s_row, hosts);
     json_decref(hosts);
     json_decref(j);
     return 0;
@@ -136,14 +132,9 @@ s_show(const ctl_opts_t *o, const char *id)
     char seg[768], path[1024];
     snprintf(path, sizeof(path), "/vms/%s", ctl_seg(id, seg, sizeof(seg)));
     json_t *vm;
-    int rc = ctl_call(o, "GET", path, NULL, &vm);
-    if (rc)
+    int rc = ctl_get(o, path, &vm);
+    if (rc || vm == NULL)
         return rc;
-    if (o->json) {
-        ctl_print_json(vm);
-        json_decref(vm);
-        return 0;
-    }
     json_t *hosts = NULL;
     rc = ctl_call(o, "GET", "/hosts", NULL, &hosts);
     if (rc == 0)
