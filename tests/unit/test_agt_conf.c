@@ -14,6 +14,7 @@
 #include "agt_conf.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
+#include "test_helpers.h"
 
 static int
 load(agt_conf_t *c, const char *yaml)
@@ -32,11 +33,7 @@ assert_load_fails(const char *yaml, ...)
     assert_int_equal(cmn_err_code(), CMN_ERR_CONFIG);
     va_list ap;
     va_start(ap, yaml);
-    const char *frag;
-    while ((frag = va_arg(ap, const char *)) != NULL) {
-        if (strstr(cmn_err_msg(), frag) == NULL)
-            fail_msg("error '%s' lacks '%s'", cmn_err_msg(), frag);
-    }
+    test_err_has_all(ap);
     va_end(ap);
     agt_conf_clear(&c);
 }

@@ -18,6 +18,7 @@
 #include "cmn_err.h"
 #include "eng_auth.h"
 #include "eng_store.h"
+#include "test_helpers.h"
 
 typedef struct {
     char dir[64];
@@ -25,11 +26,6 @@ typedef struct {
     eng_store_t *s;
 } fx_t;
 
-#define OK(expr) do { \
-        cmn_err_reset(); \
-        if ((expr) < 0) \
-            fail_msg("%s: %s", #expr, cmn_err_msg()); \
-    } while (0)
 #define FAILS(expr, code, needle) do { \
         cmn_err_reset(); \
         assert_int_equal((expr), -1); \
@@ -44,9 +40,8 @@ setup(void **state)
 {
     fx_t *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_eng_auth.XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->path, sizeof(fx->path), "%s/engine.db", fx->dir);
+    test_db_make(fx->dir, sizeof(fx->dir), fx->path, sizeof(fx->path),
+                 "test_eng_auth");
     cmn_err_reset();
     fx->s = eng_store_open(fx->path);
     if (fx->s == NULL)
@@ -59,13 +54,8 @@ static int
 teardown(void **state)
 {
     fx_t *fx = *state;
-    char buf[160];
     eng_store_destroy(&fx->s);
-    unlink(fx->path);
-    snprintf(buf, sizeof(buf), "%s-wal", fx->path);
-    unlink(buf);
-    snprintf(buf, sizeof(buf), "%s-shm", fx->path);
-    unlink(buf);
+    test_db_remove(fx->path);
     rmdir(fx->dir);
     free(fx);
     return 0;

@@ -16,6 +16,7 @@
 #include "cmn_err.h"
 #include "cmn_util.h"
 #include "eng_store.h"
+#include "test_helpers.h"
 
 typedef struct {
     char dir[64];
@@ -23,25 +24,13 @@ typedef struct {
     eng_store_t *s;
 } fx_t;
 
-static void
-rm_db(const char *path)
-{
-    char buf[160];
-    unlink(path);
-    snprintf(buf, sizeof(buf), "%s-wal", path);
-    unlink(buf);
-    snprintf(buf, sizeof(buf), "%s-shm", path);
-    unlink(buf);
-}
-
 static int
 setup(void **state)
 {
     fx_t *fx = calloc(1, sizeof(*fx));
     assert_non_null(fx);
-    snprintf(fx->dir, sizeof(fx->dir), "/tmp/test_eng_store.XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    snprintf(fx->path, sizeof(fx->path), "%s/engine.db", fx->dir);
+    test_db_make(fx->dir, sizeof(fx->dir), fx->path, sizeof(fx->path),
+                 "test_eng_store");
     cmn_err_reset();
     fx->s = eng_store_open(fx->path);
     if (fx->s == NULL)
@@ -56,17 +45,12 @@ teardown(void **state)
     fx_t *fx = *state;
     eng_store_destroy(&fx->s);
     assert_null(fx->s);
-    rm_db(fx->path);
+    test_db_remove(fx->path);
     rmdir(fx->dir);
     free(fx);
     return 0;
 }
 
-#define OK(expr) do { \
-        cmn_err_reset(); \
-        if ((expr) < 0) \
-            fail_msg("%s: %s", #expr, cmn_err_msg()); \
-    } while (0)
 #define FAILS(expr, code) do { \
         cmn_err_reset(); \
         assert_int_equal((expr), -1); \
