@@ -21,67 +21,61 @@ set_str(json_t *o, const char *key, const char *v)
     return json_object_set_new(o, key, json_string(v));
 }
 
-/* NULL with CMN_ERR_INVALID/NOMEM recorded (a string that is not UTF-8
- * cannot be a JSON string). */
-static char *
-disks_dump(const eng_vm_t *vm)
+static int
+disk_fill(json_t *o, const eng_vm_t *vm, int i)
 {
-    json_t *arr = json_array();
-    if (arr == NULL) {
-        CMN_ERR(CMN_ERR_NOMEM, "out of memory encoding disks");
-        return NULL;
-    }
-    for (int i = 0; i < vm->ndisks; i++) {
-        const eng_disk_t *d = &vm->disks[i];
-        json_t *o = json_object();
-        if (o == NULL || json_array_append_new(arr, o) < 0 ||
-            set_str(o, "id", d->id) < 0 ||
-            json_object_set_new(o, "size_bytes",
-                                json_integer((json_int_t)d->size_bytes)) < 0 ||
-            set_str(o, "interface", d->interface) < 0 ||
-            set_str(o, "format", d->format) < 0 ||
-            json_object_set_new(o, "bootable", json_boolean(d->bootable)) < 0 ||
-            set_str(o, "path", d->path) < 0) {
-            json_decref(arr);
-            CMN_ERR(CMN_ERR_INVALID, "vm '%s': disk %d cannot be encoded "
-                    "(not UTF-8?)", vm->name, i + 1);
-            return NULL;
-        }
-    }
-    char *text = json_dumps(arr, JSON_COMPACT);
-    json_decref(arr);
-    if (text == NULL)
-        CMN_ERR(CMN_ERR_NOMEM, "out of memory encoding disks");
-    return text;
+    const eng_disk_t *d = &vm->disks[i];
+    if (set_str(o, "id", d->id) < 0 ||
+        json_object_set_new(o, "size_bytes",
+                            json_integer((json_int_t)d->size_bytes)) < 0 ||
+        set_str(o, "interface", d->interface) < 0 ||
+        set_str(o, "format", d->format) < 0 ||
+        json_object_set_new(o, "bootable", json_boolean(d->bootable)) < 0 ||
+        set_str(o, "path", d->path) < 0)
+        return -1;
+    return 0;
 }
 
+static int
+nic_fill(json_t *o, const eng_vm_t *vm, int i)
+{
+    const eng_nic_t *n = &vm->nics[i];
+    if (set_str(o, "name", n->name) < 0 ||
+        set_str(o, "mac", n->mac) < 0 ||
+        set_str(o, "network", n->network) < 0 ||
+        set_str(o, "bridge", n->bridge) < 0 ||
+        set_str(o, "model", n->model) < 0)
+        return -1;
+    return 0;
+}
+
+/* The JSON text of `n` objects, element i filled by fill(o, vm, i); `what`
+ * ("disks") and `one` ("disk") name them in errors. NULL with
+ * CMN_ERR_INVALID/NOMEM recorded (a string that is not UTF-8 cannot be a
+ * JSON string). */
 static char *
-nics_dump(const eng_vm_t *vm)
+array_dump(const eng_vm_t *vm, int n, const char *what, const char *one,
+           int (*fill)(json_t *o, const eng_vm_t *vm, int i))
 {
     json_t *arr = json_array();
     if (arr == NULL) {
-        CMN_ERR(CMN_ERR_NOMEM, "out of memory encoding nics");
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory encoding %s", what);
         return NULL;
     }
-    for (int i = 0; i < vm->nnics; i++) {
-        const eng_nic_t *n = &vm->nics[i];
+    for (int i = 0; i < n; i++) {
         json_t *o = json_object();
         if (o == NULL || json_array_append_new(arr, o) < 0 ||
-            set_str(o, "name", n->name) < 0 ||
-            set_str(o, "mac", n->mac) < 0 ||
-            set_str(o, "network", n->network) < 0 ||
-            set_str(o, "bridge", n->bridge) < 0 ||
-            set_str(o, "model", n->model) < 0) {
+            fill(o, vm, i) < 0) {
             json_decref(arr);
-            CMN_ERR(CMN_ERR_INVALID, "vm '%s': nic %d cannot be encoded "
-                    "(not UTF-8?)", vm->name, i + 1);
+            CMN_ERR(CMN_ERR_INVALID, "vm '%s': %s %d cannot be encoded "
+                    "(not UTF-8?)", vm->name, one, i + 1);
             return NULL;
         }
     }
     char *text = json_dumps(arr, JSON_COMPACT);
     json_decref(arr);
     if (text == NULL)
-        CMN_ERR(CMN_ERR_NOMEM, "out of memory encoding nics");
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory encoding %s", what);
     return text;
 }
 
@@ -226,8 +220,11 @@ vm_bind(eng_store_t *s, sqlite3_stmt *st, const eng_vm_t *vm)
     if ((int)vm->status < 0 || vm->status >= ENG_VM__LAST)
         return CMN_ERR(CMN_ERR_INVALID, "vm '%s': bad status %d", vm->name,
                        (int)vm->status);
-    CMN_AUTOFREE char *disks = disks_dump(vm);
-    CMN_AUTOFREE char *nics = disks ? nics_dump(vm) : NULL;
+    CMN_AUTOFREE char *disks = array_dump(vm, vm->ndisks, "disks", "disk",
+                                          disk_fill);
+    CMN_AUTOFREE char *nics = disks ? array_dump(vm, vm->nnics, "nics", "nic",
+                                                 nic_fill)
+                                    : NULL;
     if (disks == NULL || nics == NULL)
         return -1;
     if (eng_store_bind_text_(s, st, 1, vm->id) < 0 ||
