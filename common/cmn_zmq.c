@@ -432,26 +432,6 @@ cmn_zsock_peer_key(cmn_zsock_t *s)
     return s ? s->peer_key : NULL;
 }
 
-int
-cmn_zmq_curve_keypair(char public_key[CMN_ZMQ_KEY_LEN + 1],
-                      char secret_key[CMN_ZMQ_KEY_LEN + 1])
-{
-    if (zmq_curve_keypair(public_key, secret_key) < 0)
-        return CMN_ERR(CMN_ERR_UNSUPPORTED, "cannot make a CURVE key pair: %s",
-                       zmq_strerror(errno));
-    return 0;
-}
-
-int
-cmn_zmq_curve_public(const char *secret_key, char public_key[CMN_ZMQ_KEY_LEN + 1])
-{
-    if (s_key_check(secret_key, "secret key") < 0)
-        return -1;
-    if (zmq_curve_public(public_key, secret_key) < 0)
-        return CMN_ERR(CMN_ERR_INVALID, "cannot derive the CURVE public key: %s",
-                       zmq_strerror(errno));
-    return 0;
-}
 
 
 static cmn_zsock_t *

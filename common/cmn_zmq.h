@@ -89,15 +89,7 @@ const char *cmn_zsock_endpoint(cmn_zsock_t *sock);
  * the sender claims. NULL otherwise. Owned by sock. */
 const char *cmn_zsock_peer_key(cmn_zsock_t *sock);
 
-/* Make a new CURVE key pair (Z85, NUL-terminated). -1 with an error
- * recorded if libzmq lacks CURVE. */
-int cmn_zmq_curve_keypair(char public_key[CMN_ZMQ_KEY_LEN + 1],
-                          char secret_key[CMN_ZMQ_KEY_LEN + 1]);
-
-/* The public key belonging to `secret_key`. -1 (CMN_ERR_INVALID) if it is
- * not a Z85 key. */
-int cmn_zmq_curve_public(const char *secret_key,
-                         char public_key[CMN_ZMQ_KEY_LEN + 1]);
+/* Key pairs and key files: cmn_keys.h. */
 
 /* Counters for logs and tests. */
 typedef struct {

@@ -14,6 +14,7 @@
 #include <zmq.h>
 
 #include "cmn_err.h"
+#include "cmn_keys.h"
 #include "cmn_zmq.h"
 
 #define MAX_SEEN 2048
@@ -391,14 +392,14 @@ test_curve_auth(void **state)
 {
     fx_t *fx = *state;
     char spub[41], ssec[41], gpub[41], gsec[41], bpub[41], bsec[41], derived[41];
-    assert_int_equal(cmn_zmq_curve_keypair(spub, ssec), 0);
-    assert_int_equal(cmn_zmq_curve_keypair(gpub, gsec), 0);
-    assert_int_equal(cmn_zmq_curve_keypair(bpub, bsec), 0);
+    assert_int_equal(cmn_key_generate(spub, ssec), 0);
+    assert_int_equal(cmn_key_generate(gpub, gsec), 0);
+    assert_int_equal(cmn_key_generate(bpub, bsec), 0);
     assert_int_equal(strlen(spub), CMN_ZMQ_KEY_LEN);
-    assert_int_equal(cmn_zmq_curve_public(gsec, derived), 0);
+    assert_int_equal(cmn_key_public_of(gsec, derived), 0);
     assert_string_equal(derived, gpub);
     cmn_err_reset();
-    assert_int_equal(cmn_zmq_curve_public("short", derived), -1);
+    assert_int_equal(cmn_key_public_of("short", derived), -1);
     assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
 
     auth_t auth = { .allowed = gpub };
