@@ -267,16 +267,29 @@ static uint8_t *s_reply_err(eng_agents_t *a, uint64_t req_id,
 
 /* ---- hello --------------------------------------------------------------- */
 
+/* True if another host than host_id is called `name`. */
+static bool s_name_taken(eng_agents_t *a, const char *name, const char *host_id)
+{
+    eng_host_t other = {0};
+    bool taken = eng_store_host_get_by_name(a->ctx->store, name, &other) == 0 &&
+                 strcasecmp(other.id, host_id) != 0;
+    eng_host_clear(&other);
+    cmn_err_reset();
+    return taken;
+}
+
+/* The hostname, else hostname-<first 8 of the id>, else hostname-<id>: host
+ * ids are unique, so the last is always free. */
 static void s_pick_name(eng_agents_t *a, const char *host_id,
                         const char *hostname, char *out, size_t len)
 {
-    eng_host_t other = {0};
     snprintf(out, len, "%s", hostname);
-    if (eng_store_host_get_by_name(a->ctx->store, out, &other) == 0 &&
-        strcasecmp(other.id, host_id) != 0)
-        snprintf(out, len, "%.200s-%.8s", hostname, host_id);
-    eng_host_clear(&other);
-    cmn_err_reset();
+    if (!s_name_taken(a, out, host_id))
+        return;
+    snprintf(out, len, "%.200s-%.8s", hostname, host_id);
+    if (!s_name_taken(a, out, host_id))
+        return;
+    snprintf(out, len, "%.200s-%s", hostname, host_id);
 }
 
 static uint8_t *s_on_hello(eng_agents_t *a, const char *host_id,

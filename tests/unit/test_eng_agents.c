@@ -237,6 +237,35 @@ static void test_hello_host_up(void **state)
     assert_false(s_ping(t)->pong->need_hello);
 }
 
+/* Regression: a host whose hostname and hostname-<id8> are both taken by
+ * other hosts got the same name as one of them. */
+static void test_hello_name_clash(void **state)
+{
+    t_env_t *t = *state;
+    eng_cluster_t cl;
+    assert_int_equal(eng_store_cluster_get_by_name(t->ctx.store, "Default",
+                                                   &cl), 0);
+    char short_name[ENG_NAME_LEN], full_name[ENG_NAME_LEN];
+    snprintf(short_name, sizeof(short_name), "kvm-test-1-%.8s", t->host_id);
+    snprintf(full_name, sizeof(full_name), "kvm-test-1-%s", t->host_id);
+    const char *taken[] = { "kvm-test-1", short_name };
+    for (int i = 0; i < 2; i++) {
+        eng_host_t h = {0};
+        cmn_uuid_generate(h.id);
+        snprintf(h.name, sizeof(h.name), "%s", taken[i]);
+        snprintf(h.cluster_id, sizeof(h.cluster_id), "%s", cl.id);
+        h.status = ENG_HOST_MAINTENANCE;
+        assert_int_equal(eng_store_host_put(t->ctx.store, &h), 0);
+    }
+    Herd__Envelope *r = s_hello(t, t->host_id);
+    assert_int_equal(s_code(r), CMN_OK);
+    assert_string_equal(r->hello_ack->host_name, full_name);
+    eng_host_t h = {0};
+    assert_int_equal(eng_store_host_get(t->ctx.store, t->host_id, &h), 0);
+    assert_string_equal(h.name, full_name);
+    eng_host_clear(&h);
+}
+
 static void test_hello_wrong_host_id(void **state)
 {
     t_env_t *t = *state;
@@ -548,6 +577,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hello_host_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hello_name_clash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hello_wrong_host_id, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_report_reconciles, setup,
