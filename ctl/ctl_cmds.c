@@ -39,6 +39,8 @@ ctl_usage(FILE *fp)
 "  host deactivate ID|NAME [--wait]   (maintenance: its VMs migrate away)\n"
 "  host activate|remove ID|NAME\n"
 "  host approve|revoke ID|NAME         (a new host's key / cut a host off)\n"
+"  host add NAME --public-key Z85|--public-key-file FILE  (pre-register)\n"
+"  host token create NAME [--expiry SECONDS]  (one-time enrollment token)\n"
 "  vm list\n"
 "  vm show ID|NAME\n"
 "  vm create NAME [--memory SIZE] [--cpus N | --sockets N --cores N --threads N]\n"
@@ -390,7 +392,8 @@ s_host(const ctl_opts_t *o, int argc, char **argv)
     if ((rc = ctl_key_host_cmd(o, verb, argc, argv)) >= 0)
         return rc;
     return ctl_usage_error("host: unknown verb '%s' (list, show, stats, ping, "
-                           "deactivate, activate, remove, approve, revoke)", verb);
+                           "deactivate, activate, remove, approve, revoke, add, "
+                           "token)", verb);
 }
 
 /* ---- events -------------------------------------------------------------- */

@@ -1,15 +1,133 @@
-/* herdctl host approve|revoke: the engine's enrollment actions on a host's
- * CURVE key (see README, "Adding a host"). */
+/* herdctl host approve|revoke|add|token: the engine's enrollment actions on
+ * hosts' CURVE keys (see README, "Adding a host"). */
 #include "ctl_priv.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
 
+/* A public key file (herd-agent-setup's agent.pub: '#' comment lines and
+ * one line of Z85): its first word into buf. 0, or a usage error. */
+static int
+s_read_key_file(const char *path, char *buf, size_t size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "herdctl: --public-key-file %s: %s\n", path,
+                strerror(errno));
+        return CTL_EXIT_USAGE;
+    }
+    char line[256];
+    int lines = 0;
+    while (lines++ < 64 && fgets(line, sizeof(line), f)) {
+        size_t a = 0, b;
+        while (line[a] && isspace((unsigned char)line[a]))
+            a++;
+        if (!line[a] || line[a] == '#')
+            continue;
+        b = a;
+        while (line[b] && !isspace((unsigned char)line[b]))
+            b++;
+        if (b - a >= size)
+            break;
+        memcpy(buf, line + a, b - a);
+        buf[b - a] = '\0';
+        fclose(f);
+        return 0;
+    }
+    fclose(f);
+    fprintf(stderr, "herdctl: --public-key-file %s: no public key (40 Z85 "
+            "characters) in it\n", path);
+    return CTL_EXIT_USAGE;
+}
+
+/* host add NAME --public-key Z85 | --public-key-file FILE */
+static int
+s_add(const ctl_opts_t *o, int argc, char **argv)
+{
+    int rc = ctl_need_id(argc, argv, "host add");
+    if (rc)
+        return rc;
+    const char *key = NULL, *file = NULL;
+    const ctl_opt_t opts[] = { { "--public-key", &key },
+                               { "--public-key-file", &file },
+                               { NULL, NULL } };
+    if ((rc = ctl_parse_opts(argc, argv, 1, "host add", opts)))
+        return rc;
+    if (!key == !file)
+        return ctl_usage_error("host add: give exactly one of --public-key "
+                               "Z85 and --public-key-file FILE");
+    char buf[128];
+    if (file) {
+        if ((rc = s_read_key_file(file, buf, sizeof(buf))))
+            return rc;
+        key = buf;
+    }
+    json_t *body = json_pack("{s:s,s:{s:s}}", "name", argv[0], "curve_key",
+                             "public_key", key);
+    json_t *j = NULL;
+    rc = ctl_call(o, "POST", "/hosts", body, &j);
+    json_decref(body);
+    if (rc)
+        return rc;
+    if (o->json)
+        ctl_print_json(j);
+    else
+        printf("Host %s registered (key %s); it is taken in at its first "
+               "hello\n", argv[0], ctl_jstr(j, "curve_key.fingerprint"));
+    json_decref(j);
+    return 0;
+}
+
+/* host token create NAME [--expiry SECONDS] */
+static int
+s_token(const ctl_opts_t *o, int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "create") != 0)
+        return ctl_usage_error("host token: expected 'create NAME "
+                               "[--expiry SECONDS]'");
+    argc--;
+    argv++;
+    int rc = ctl_need_id(argc, argv, "host token create");
+    if (rc)
+        return rc;
+    const char *exp = NULL;
+    const ctl_opt_t opts[] = { { "--expiry", &exp }, { NULL, NULL } };
+    if ((rc = ctl_parse_opts(argc, argv, 1, "host token create", opts)))
+        return rc;
+    json_t *body = json_pack("{s:s}", "name", argv[0]);
+    if (exp) {
+        uint64_t s = 0;
+        if (ctl_parse_uint(exp, "--expiry", 1, 366 * 86400, &s) < 0) {
+            json_decref(body);
+            return ctl_usage_error("host token create: --expiry: expected "
+                                   "seconds 1..%d", 366 * 86400);
+        }
+        json_object_set_new(body, "expiry", json_integer((json_int_t)s));
+    }
+    json_t *j = NULL;
+    rc = ctl_call(o, "POST", "/hosts/enrollmenttokens", body, &j);
+    json_decref(body);
+    if (rc)
+        return rc;
+    if (o->json)
+        ctl_print_json(j);
+    else
+        printf("%s\n", ctl_jstr(j, "token"));
+    json_decref(j);
+    return 0;
+}
+
 int ctl_key_host_cmd(const ctl_opts_t *o, const char *verb, int argc,
                      char **argv)
 {
+    if (strcmp(verb, "add") == 0)
+        return s_add(o, argc, argv);
+    if (strcmp(verb, "token") == 0)
+        return s_token(o, argc, argv);
     bool approve = strcmp(verb, "approve") == 0;
     bool revoke = strcmp(verb, "revoke") == 0;
     if (!approve && !revoke)

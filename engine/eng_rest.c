@@ -26,6 +26,8 @@
 
 #include "cmn_log.h"
 #include "cmn_util.h"
+#include "eng_agents.h"
+#include "eng_enroll.h"
 #include "eng_pki.h"
 #include "eng_rest_priv.h"
 #include "eng_xml.h"
@@ -567,6 +569,38 @@ s_ca_path(eng_rest_t *rest, struct evhttp_request *req, const char *path,
     return true;
 }
 
+/* The engine's CURVE public key, unauthenticated (public information):
+ * GET /ovirt-engine/services/herd-engine-key answers {"public_key",
+ * "fingerprint"}; herd-agent-setup --fetch-key reads it. */
+static bool
+s_key_path(eng_rest_t *rest, struct evhttp_request *req, const char *path)
+{
+    if (strcmp(path, "/ovirt-engine/services/herd-engine-key") != 0)
+        return false;
+    eng_enroll_t *en = eng_agents_enroll(rest->ctx->agents);
+    char fp[CMN_KEY_FP_LEN];
+    if (!en || cmn_key_fingerprint(eng_enroll_public_key(en), fp) < 0) {
+        if (!en)
+            CMN_ERR(CMN_ERR_NOT_FOUND, "agents.curve is false: the engine "
+                    "has no CURVE key");
+        eng_rest_reply_err(req);
+        return true;
+    }
+    /* JSON whatever the Accept header says: a tool's format, not oVirt's. */
+    json_t *j = json_pack("{s:s,s:s}", "public_key", eng_enroll_public_key(en),
+                          "fingerprint", fp);
+    char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+    json_decref(j);
+    if (!text) {
+        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
+        eng_rest_reply_err(req);
+        return true;
+    }
+    s_send(req, 200, "application/json", text, strlen(text));
+    free(text);
+    return true;
+}
+
 /* An XML body becomes the same JSON tree (as text) the parsers read. */
 static int
 s_xml_body(eng_rest_call_t *call, char **body)
@@ -621,7 +655,8 @@ s_gencb(struct evhttp_request *req, void *arg)
         .query = evhttp_uri_get_query(uri),
     };
     if (call.method == ENG_REST_GET &&
-        s_ca_path(rest, req, path, call.query))
+        (s_ca_path(rest, req, path, call.query) ||
+         s_key_path(rest, req, path)))
         return;
     bool sso = strcmp(path, "/ovirt-engine/sso/oauth/token") == 0;
     if (!sso && !eng_rest_ext_route(path, &call.route) &&

@@ -374,11 +374,165 @@ fail:
     eng_rest_reply_err(call->req);
 }
 
+/* A body member that must be a string of 1..size-1 printable characters
+ * (0), absent (1, *buf ""), or -1 with CMN_ERR_INVALID naming `field`. */
+static int
+s_body_str(const json_t *o, const char *key, const char *field, char *buf,
+           size_t size)
+{
+    buf[0] = '\0';
+    const json_t *v = json_object_get(o, key);
+    if (!v)
+        return 1;
+    const char *str = json_string_value(v);
+    if (!str || !*str || strlen(str) >= size ||
+        !cmn_str_printable(str, size - 1, NULL))
+        return CMN_ERR(CMN_ERR_INVALID, "%s: expected a string of 1..%zu "
+                       "printable characters", field, size - 1);
+    memcpy(buf, str, strlen(str) + 1);
+    return 0;
+}
+
+/* Only the keys in `known` may appear in o; -1 naming the first other. */
+static int
+s_body_keys(const json_t *o, const char *where, const char *const *known)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v) {
+        size_t i = 0;
+        while (known[i] && strcmp(known[i], k) != 0)
+            i++;
+        if (!known[i])
+            return CMN_ERR(CMN_ERR_INVALID, "%s%s'%s': unknown field", where,
+                           *where ? ": " : "", k);
+    }
+    return 0;
+}
+
+#define TOKEN_DEFAULT_S 86400
+#define TOKEN_MAX_S (366 * 86400)
+
+/* POST /hosts/enrollmenttokens {"name", "expiry": seconds}: a one-time
+ * enrollment token, answered once (only its hash is kept). */
+static void
+s_token_create(eng_rest_call_t *call)
+{
+    static const char *const known[] = { "name", "expiry", NULL };
+    json_t *root = NULL;
+    char name[ENG_NAME_LEN];
+    json_int_t expiry = TOKEN_DEFAULT_S;
+    if (eng_rest_parse_object(call->body, call->body_len, false, &root) < 0)
+        goto fail;
+    if (s_body_keys(root, "", known) < 0)
+        goto fail;
+    int have = s_body_str(root, "name", "name", name, sizeof(name));
+    if (have < 0)
+        goto fail;
+    if (have == 1) {
+        CMN_ERR(CMN_ERR_INVALID, "name: required (the host the token is "
+                "for)");
+        goto fail;
+    }
+    const json_t *e = json_object_get(root, "expiry");
+    if (e) {
+        if (!json_is_integer(e) || json_integer_value(e) < 1 ||
+            json_integer_value(e) > TOKEN_MAX_S) {
+            CMN_ERR(CMN_ERR_INVALID, "expiry: expected whole seconds "
+                    "1..%d", TOKEN_MAX_S);
+            goto fail;
+        }
+        expiry = json_integer_value(e);
+    }
+    char *tok = eng_enroll_token_create(eng_agents_enroll(call->ctx->agents),
+                                        name, (int64_t)expiry,
+                                        call->user.name);
+    if (!tok)
+        goto fail;
+    json_t *out = json_pack("{s:s,s:s,s:I}", "name", name, "token", tok,
+                            "expiry", expiry);
+    free(tok);
+    json_decref(root);
+    eng_rest_reply_as(call->req, 201, "enrollment_token", out);
+    return;
+fail:
+    json_decref(root);
+    eng_rest_reply_err(call->req);
+}
+
+/* POST /hosts {"name", "curve_key": {"public_key": Z85}}: pre-register a
+ * host's key, approved; the host appears at its first hello with it. */
+static void
+s_register(eng_rest_call_t *call)
+{
+    static const char *const known[] = { "name", "curve_key", NULL };
+    static const char *const kknown[] = { "public_key", NULL };
+    json_t *root = NULL;
+    char name[ENG_NAME_LEN], key[CMN_KEY_Z85_LEN + 8];
+    if (eng_rest_parse_object(call->body, call->body_len, false, &root) < 0 ||
+        s_body_keys(root, "", known) < 0)
+        goto fail;
+    int have = s_body_str(root, "name", "name", name, sizeof(name));
+    if (have < 0)
+        goto fail;
+    if (have == 1) {
+        CMN_ERR(CMN_ERR_INVALID, "name: required");
+        goto fail;
+    }
+    const json_t *ck = json_object_get(root, "curve_key");
+    if (!json_is_object(ck)) {
+        CMN_ERR(CMN_ERR_INVALID, "curve_key: required, an object "
+                "{\"public_key\": Z85} (adding hosts otherwise: run "
+                "herd-agent-setup on the host)");
+        goto fail;
+    }
+    if (s_body_keys(ck, "curve_key", kknown) < 0 ||
+        (have = s_body_str(ck, "public_key", "curve_key.public_key", key,
+                           sizeof(key))) < 0)
+        goto fail;
+    if (have == 1 || !cmn_key_valid(key)) {
+        CMN_ERR(CMN_ERR_INVALID, "curve_key.public_key: expected a CURVE "
+                "public key (40 Z85 characters)");
+        goto fail;
+    }
+    eng_host_t h;
+    memset(&h, 0, sizeof(h));
+    if (eng_rest_find_host(call->ctx->store, name, &h) == 0) {
+        eng_host_clear(&h);
+        CMN_ERR(CMN_ERR_EXISTS, "name: a host named '%s' exists already",
+                name);
+        goto fail;
+    }
+    cmn_err_reset();
+    if (eng_enroll_register(eng_agents_enroll(call->ctx->agents), key, name,
+                            call->user.name) < 0)
+        goto fail;
+    char fp[CMN_KEY_FP_LEN];
+    cmn_key_fingerprint(key, fp);
+    json_t *out = json_pack("{s:s,s:s,s:{s:s,s:s}}", "name", name,
+                            "status", "registered", "curve_key",
+                            "fingerprint", fp, "state", "approved");
+    json_decref(root);
+    eng_rest_reply_as(call->req, 201, "host", out);
+    return;
+fail:
+    json_decref(root);
+    eng_rest_reply_err(call->req);
+}
+
 void
 eng_rest_handle_hosts(eng_rest_call_t *call)
 {
     if (call->route.kind == ENG_ROUTE_HOSTS) {
-        s_list(call);
+        if (call->method == ENG_REST_POST)
+            s_register(call);
+        else
+            s_list(call);
+        return;
+    }
+    if (call->route.kind == ENG_ROUTE_HOST &&
+        strcmp(call->route.id, "enrollmenttokens") == 0) {
+        s_token_create(call);
         return;
     }
     eng_host_t h;

@@ -194,7 +194,7 @@ eng_rest_route(const char *path, eng_route_t *out)
           ENG_REST_GET | ENG_REST_POST,
           ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE },
         { "hosts", ENG_ROUTE_HOSTS, ENG_ROUTE_HOST,
-          ENG_REST_GET, ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE },
+          ENG_REST_GET | ENG_REST_POST, ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE },
         { "users", ENG_ROUTE_USERS, ENG_ROUTE_USER,
           ENG_REST_GET | ENG_REST_POST, ENG_REST_GET | ENG_REST_DELETE },
         { "vms", ENG_ROUTE_VMS, ENG_ROUTE_VM, ENG_REST_GET | ENG_REST_POST,
@@ -219,6 +219,10 @@ eng_rest_route(const char *path, eng_route_t *out)
     if (n == 2) {
         out->kind = colls[c].one;
         out->allowed = colls[c].one_allowed;
+        /* /hosts/enrollmenttokens (eng_rest_host.c): create one. */
+        if (colls[c].one == ENG_ROUTE_HOST &&
+            strcmp(out->id, "enrollmenttokens") == 0)
+            out->allowed = ENG_REST_POST;
         return 0;
     }
     if (n == 3 && colls[c].one == ENG_ROUTE_HOST) {
