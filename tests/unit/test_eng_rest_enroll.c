@@ -1,0 +1,65 @@
+/* Enrollment routes of the REST API: POST /hosts (pre-registration) and
+ * POST /hosts/enrollmenttokens are routed as host writes, which only a
+ * SuperUser may make; other methods and deeper paths are refused. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cmn_err.h"
+#include "eng_auth.h"
+#include "eng_rest_priv.h"
+
+static void
+test_routes(void **state)
+{
+    (void)state;
+    cmn_err_reset();
+    eng_route_t r;
+    assert_int_equal(eng_rest_route("/ovirt-engine/api/hosts", &r), 0);
+    assert_int_equal(r.kind, ENG_ROUTE_HOSTS);
+    assert_int_equal(r.allowed, ENG_REST_GET | ENG_REST_POST);
+    assert_int_equal(eng_rest_route("/ovirt-engine/api/hosts/enrollmenttokens",
+                                     &r), 0);
+    assert_int_equal(r.kind, ENG_ROUTE_HOST);
+    assert_string_equal(r.id, "enrollmenttokens");
+    assert_int_equal(r.allowed, ENG_REST_POST);
+    assert_string_equal(eng_rest_route_kind(&r), "hosts");
+    /* An ordinary host keeps its methods. */
+    assert_int_equal(eng_rest_route("/ovirt-engine/api/hosts/h1", &r), 0);
+    assert_int_equal(r.allowed, ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE);
+    assert_int_equal(eng_rest_route(
+        "/ovirt-engine/api/hosts/enrollmenttokens/x/y", &r), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_NOT_FOUND);
+    cmn_err_reset();
+}
+
+static void
+test_roles(void **state)
+{
+    (void)state;
+    cmn_err_reset();
+    assert_int_equal(eng_auth_check(ENG_ROLE_SUPERUSER, "POST", "hosts",
+                                    NULL), 0);
+    assert_int_equal(eng_auth_check(ENG_ROLE_OPERATOR, "POST", "hosts",
+                                    NULL), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_DENIED);
+    cmn_err_reset();
+    assert_int_equal(eng_auth_check(ENG_ROLE_READONLY, "POST", "hosts",
+                                    NULL), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_DENIED);
+    cmn_err_reset();
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_routes),
+        cmocka_unit_test(test_roles),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
