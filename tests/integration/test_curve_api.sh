@@ -40,6 +40,12 @@ assert_contains "$out" "code=15" "second use of the token"
 api_call POST /hosts/enrollmenttokens '{"name": "x", "expiry": -5}'
 assert_eq 400 "$HTTP_STATUS" "negative expiry"
 assert_contains "$RESP" "expiry" "fault names expiry"
+api_call GET /hosts/enrollmenttokens
+assert_eq 405 "$HTTP_STATUS" "GET of the tokens (not listed)"
+API_USER= api_call POST /hosts/enrollmenttokens '{"name": "x"}'
+assert_eq 401 "$HTTP_STATUS" "a token without credentials"
+out=$(herdctl host token 2>&1); rc=$?
+assert_eq 2 "$rc" "herdctl host token without create"
 api_call POST /hosts/enrollmenttokens '{"expiry": 60}'
 assert_eq 400 "$HTTP_STATUS" "token without a name"
 assert_contains "$RESP" "name" "fault names name"
