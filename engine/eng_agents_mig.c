@@ -9,71 +9,8 @@
 
 #include "cmn_log.h"
 #include "cmn_util.h"
-#include "eng_enroll.h"
 
 CMN_LOG_INIT("eng.agents.mig");
-
-/* Requests of this file: the reply carries only a result. */
-typedef struct {
-    eng_agents_cb cb;
-    void *opaque;
-} s_mreq_t;
-
-static void s_mreq_done(const Herd__Envelope *env, cmn_code_t code,
-                        const char *message, void *opaque)
-{
-    (void)env;
-    s_mreq_t *rq = opaque;
-    eng_agent_reply_t r = { .code = code, .message = message ? message : "",
-                            .disk_path = "" };
-    rq->cb(&r, rq->opaque);
-    free(rq);
-}
-
-static int s_mrequest(eng_agents_t *a, const char *host_id, Herd__Envelope *env,
-                      eng_agents_cb cb, void *opaque)
-{
-    eng_hostent_t *e = host_id ? eng_agents_find(a, host_id) : NULL;
-    if (!e || !e->session)
-        return CMN_ERR(CMN_ERR_UNAVAILABLE, "host %s is not connected",
-                       host_id ? host_id : "(none)");
-    if (!a->sock)
-        return CMN_ERR(CMN_ERR_UNAVAILABLE, "the agent link has no socket");
-    /* CURVE: to the connection the host's key last spoke from. */
-    const uint8_t *route = (const uint8_t *)e->id;
-    size_t route_len = strlen(e->id);
-    if (a->enroll && !eng_enroll_route(a->enroll, e->id, &route, &route_len))
-        return CMN_ERR(CMN_ERR_UNAVAILABLE, "host %s has no authenticated "
-                       "connection", e->id);
-    s_mreq_t *rq = calloc(1, sizeof(*rq));
-    if (!rq)
-        return CMN_ERR(CMN_ERR_NOMEM, "out of memory");
-    env->id = cmn_rpc_next_id(a->rpc);
-    size_t len = 0;
-    uint8_t *buf = cmn_rpc_encode(env, &len);
-    if (!buf) {
-        free(rq);
-        return CMN_ERR(CMN_ERR_NOMEM, "cannot encode %s",
-                       cmn_rpc_body_name(env));
-    }
-    int rc = cmn_zsock_send(a->sock, route, route_len, buf, len);
-    free(buf);
-    if (rc < 0) {
-        free(rq);
-        return -1;
-    }
-    rq->cb = cb;
-    rq->opaque = opaque;
-    unsigned timeout_ms = (unsigned)a->ctx->conf.request_timeout_s * 1000u;
-    if (cmn_rpc_expect(a->rpc, env->id, e->id, timeout_ms, s_mreq_done,
-                       rq) < 0) {
-        free(rq);
-        return -1;
-    }
-    CMN_DEBUG("sent %s %llu to %s", cmn_rpc_body_name(env),
-              (unsigned long long)env->id, e->id);
-    return 0;
-}
 
 int eng_agents_vm_migrate(eng_agents_t *a, const char *host_id,
                           const eng_job_t *job, const char *dest_uri,
@@ -92,7 +29,7 @@ int eng_agents_vm_migrate(eng_agents_t *a, const char *host_id,
     m.unsafe = unsafe;
     env.body_case = HERD__ENVELOPE__BODY_VM_MIGRATE;
     env.vm_migrate = &m;
-    return s_mrequest(a, host_id, &env, cb, opaque);
+    return eng_agents_request_(a, host_id, &env, 0, cb, opaque);
 }
 
 int eng_agents_job_cancel(eng_agents_t *a, const char *host_id,
@@ -103,7 +40,7 @@ int eng_agents_job_cancel(eng_agents_t *a, const char *host_id,
     m.job_id = (char *)job_id;
     env.body_case = HERD__ENVELOPE__BODY_JOB_CANCEL;
     env.job_cancel = &m;
-    return s_mrequest(a, host_id, &env, cb, opaque);
+    return eng_agents_request_(a, host_id, &env, 0, cb, opaque);
 }
 
 int eng_agt_on_job_progress(eng_agents_t *a, const char *host_id,
