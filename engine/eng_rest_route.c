@@ -225,54 +225,41 @@ eng_rest_route(const char *path, eng_route_t *out)
             out->allowed = ENG_REST_POST;
         return 0;
     }
-    if (n == 3 && colls[c].one == ENG_ROUTE_HOST) {
-        if (strcmp(segs[2], "statistics") == 0) {
-            out->kind = ENG_ROUTE_HOST_STATS;
-            out->allowed = ENG_REST_GET;
-            return 0;
+    /* Fixed sub-resources of one resource: /{coll}/{id}/{name}. */
+    static const struct {
+        eng_route_kind_t parent;
+        const char *name;
+        eng_route_kind_t kind;
+        unsigned allowed;
+    } subs[] = {
+        { ENG_ROUTE_HOST, "statistics", ENG_ROUTE_HOST_STATS, ENG_REST_GET },
+        { ENG_ROUTE_HOST, "nics", ENG_ROUTE_HOST_NICS, ENG_REST_GET },
+        { ENG_ROUTE_HOST, "ping", ENG_ROUTE_HOST_PING, ENG_REST_POST },
+        { ENG_ROUTE_USER, "permissions", ENG_ROUTE_USER_PERMS,
+          ENG_REST_GET | ENG_REST_POST },
+        { ENG_ROUTE_VM, "statistics", ENG_ROUTE_VM_STATS, ENG_REST_GET },
+        { ENG_ROUTE_VM, "nics", ENG_ROUTE_VM_NICS, ENG_REST_GET },
+        { ENG_ROUTE_VM, "disk_attachments", ENG_ROUTE_VM_DISKS, ENG_REST_GET },
+    };
+    if (n == 3) {
+        for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+            if (subs[i].parent == colls[c].one &&
+                strcmp(segs[2], subs[i].name) == 0) {
+                out->kind = subs[i].kind;
+                out->allowed = subs[i].allowed;
+                return 0;
+            }
         }
-        if (strcmp(segs[2], "nics") == 0) {
-            out->kind = ENG_ROUTE_HOST_NICS;
-            out->allowed = ENG_REST_GET;
-            return 0;
-        }
-        if (strcmp(segs[2], "ping") == 0) {
-            out->kind = ENG_ROUTE_HOST_PING;
-            out->allowed = ENG_REST_POST;
-            return 0;
-        }
-        int hact = eng_rest_hact_parse(segs[2]);
-        if (hact >= 0) {
+        int act = -1;
+        if (colls[c].one == ENG_ROUTE_HOST &&
+            (act = eng_rest_hact_parse(segs[2])) >= 0) {
             out->kind = ENG_ROUTE_HOST_ACTION;
             out->allowed = ENG_REST_POST;
-            out->haction = (eng_rest_hact_t)hact;
+            out->haction = (eng_rest_hact_t)act;
             return 0;
         }
-    }
-    if (n == 3 && colls[c].one == ENG_ROUTE_USER &&
-        strcmp(segs[2], "permissions") == 0) {
-        out->kind = ENG_ROUTE_USER_PERMS;
-        out->allowed = ENG_REST_GET | ENG_REST_POST;
-        return 0;
-    }
-    if (n == 3 && colls[c].one == ENG_ROUTE_VM) {
-        if (strcmp(segs[2], "statistics") == 0) {
-            out->kind = ENG_ROUTE_VM_STATS;
-            out->allowed = ENG_REST_GET;
-            return 0;
-        }
-        if (strcmp(segs[2], "nics") == 0) {
-            out->kind = ENG_ROUTE_VM_NICS;
-            out->allowed = ENG_REST_GET;
-            return 0;
-        }
-        if (strcmp(segs[2], "disk_attachments") == 0) {
-            out->kind = ENG_ROUTE_VM_DISKS;
-            out->allowed = ENG_REST_GET;
-            return 0;
-        }
-        int act = eng_rest_act_parse(segs[2]);
-        if (act >= 0) {
+        if (colls[c].one == ENG_ROUTE_VM &&
+            (act = eng_rest_act_parse(segs[2])) >= 0) {
             out->kind = ENG_ROUTE_VM_ACTION;
             out->allowed = ENG_REST_POST;
             out->action = (eng_rest_act_t)act;
