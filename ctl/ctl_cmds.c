@@ -41,6 +41,7 @@ ctl_usage(FILE *fp)
 "  host approve|revoke ID|NAME         (a new host's key / cut a host off)\n"
 "  host add NAME --public-key Z85|--public-key-file FILE  (pre-register)\n"
 "  host token create NAME [--expiry SECONDS]  (one-time enrollment token)\n"
+"  host token list | host token delete ID\n"
 "  vm list\n"
 "  vm show ID|NAME\n"
 "  vm create NAME [--memory SIZE] [--cpus N | --sockets N --cores N --threads N]\n"
@@ -56,6 +57,7 @@ ctl_usage(FILE *fp)
 "  affinity list CLUSTER\n"
 "  affinity add CLUSTER NAME [--positive|--negative] [--soft] VM...\n"
 "  affinity remove CLUSTER GROUP\n"
+"  engine key show | engine key rotate [--window SECONDS] | engine key switch\n"
 "  event list [--max N] [--from ID]\n"
 "  version\n"
 "  help\n"
@@ -506,6 +508,9 @@ ctl_run(const ctl_opts_t *oin, int argc, char **argv)
         return ctl_job_cmd(o, argc - 1, argv + 1);
     if (strcmp(noun, "affinity") == 0)
         return ctl_affinity_cmd(o, argc - 1, argv + 1);
-    return ctl_usage_error("unknown command '%s' (host, vm, event, user, "
-                           "login, logout, version, help)", noun);
+    if (strcmp(noun, "engine") == 0)
+        return ctl_engine_cmd(o, argc - 1, argv + 1);
+    return ctl_usage_error("unknown command '%s' (host, vm, event, job, "
+                           "affinity, engine, user, login, logout, version, "
+                           "help)", noun);
 }

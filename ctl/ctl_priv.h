@@ -158,6 +158,10 @@ int ctl_key_host_cmd(const ctl_opts_t *o, const char *verb, int argc,
                      char **argv);
 int ctl_affinity_cmd(const ctl_opts_t *o, int argc, char **argv);
 
+/* ctl_engine.c: `engine key show|rotate|switch` (the engine's CURVE key
+ * and its rotation). */
+int ctl_engine_cmd(const ctl_opts_t *o, int argc, char **argv);
+
 /* Print the usage text to `fp`. */
 void ctl_usage(FILE *fp);
 /* Print "herdctl: <msg>" and a hint; returns CTL_EXIT_USAGE. */

@@ -236,6 +236,13 @@ const char *eng_enroll_secret_key(const eng_enroll_t *en)
     return en->sec;
 }
 
+void eng_enroll_set_engine_keys(eng_enroll_t *en, const char *pub,
+                                const char *sec)
+{
+    snprintf(en->pub, sizeof(en->pub), "%s", pub);
+    snprintf(en->sec, sizeof(en->sec), "%s", sec);
+}
+
 /* ---- ZAP ----------------------------------------------------------------- */
 
 bool eng_enroll_zap_cb(const char *client_key, const char *address,

@@ -62,6 +62,9 @@ void eng_enroll_destroy(eng_enroll_t **p);
 /* The engine's keys (Z85, owned by en). */
 const char *eng_enroll_public_key(const eng_enroll_t *en);
 const char *eng_enroll_secret_key(const eng_enroll_t *en);
+/* After an engine key switch (eng_enginekey.c): the keys now served. */
+void eng_enroll_set_engine_keys(eng_enroll_t *en, const char *pub,
+                                const char *sec);
 
 /* cmn_zsock_auth_cb for the ROUTER (opaque: the eng_enroll_t). */
 bool eng_enroll_zap_cb(const char *client_key, const char *address,

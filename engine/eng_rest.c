@@ -516,7 +516,11 @@ s_dispatch(eng_rest_call_t *call)
     case ENG_ROUTE_HOST_STATS:
     case ENG_ROUTE_HOST_NICS:
     case ENG_ROUTE_HOST_ACTION:
+    case ENG_ROUTE_TOKENS:
+    case ENG_ROUTE_TOKEN:
     case ENG_ROUTE_HOST_PING: eng_rest_handle_hosts(call); break;
+    case ENG_ROUTE_ENGINE_KEY:
+    case ENG_ROUTE_ENGINE_KEY_ACTION: eng_rest_handle_enginekey(call); break;
     case ENG_ROUTE_VMS:
     case ENG_ROUTE_VM:
     case ENG_ROUTE_VM_STATS:

@@ -530,9 +530,16 @@ eng_rest_handle_hosts(eng_rest_call_t *call)
             s_list(call);
         return;
     }
-    if (call->route.kind == ENG_ROUTE_HOST &&
-        strcmp(call->route.id, "enrollmenttokens") == 0) {
+    if (call->route.kind == ENG_ROUTE_TOKENS &&
+        call->method == ENG_REST_POST) {
         s_token_create(call);
+        return;
+    }
+    if (call->route.kind == ENG_ROUTE_TOKENS ||
+        call->route.kind == ENG_ROUTE_TOKEN) {
+        CMN_ERR(CMN_ERR_UNSUPPORTED, "listing and deleting enrollment "
+                "tokens is not done yet");
+        eng_rest_reply_err(call->req);
         return;
     }
     eng_host_t h;

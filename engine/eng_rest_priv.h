@@ -74,6 +74,10 @@ typedef enum {
     ENG_ROUTE_USERS,            /* /users */
     ENG_ROUTE_USER,             /* /users/{id} */
     ENG_ROUTE_USER_PERMS,       /* /users/{id}/permissions */
+    ENG_ROUTE_TOKENS,           /* /hosts/enrollmenttokens */
+    ENG_ROUTE_TOKEN,            /* /hosts/enrollmenttokens/{id} */
+    ENG_ROUTE_ENGINE_KEY,       /* /enginekey */
+    ENG_ROUTE_ENGINE_KEY_ACTION,/* /enginekey/{rotate|switch} (id = action) */
     ENG_ROUTE_EXT,              /* eng_rest_mig.c: jobs, cancelmigration,
                                    affinity groups */
     ENG_ROUTE__LAST
@@ -372,6 +376,8 @@ void eng_rest_vm_add_migration(eng_ctx_t *ctx, const eng_vm_t *vm, json_t *o);
 int eng_rest_cluster_sched_apply(eng_rest_call_t *call, const char *cluster_id);
 /* eng_rest_cluster_json plus those two members. New reference. */
 json_t *eng_rest_cluster_sched_json(eng_ctx_t *ctx, const eng_cluster_t *c);
+/* /enginekey[/{rotate|switch}] (eng_rest_enginekey.c). */
+void eng_rest_handle_enginekey(eng_rest_call_t *call);
 /* POST /ovirt-engine/sso/oauth/token (form body; answers JSON always). */
 void eng_rest_handle_sso(eng_rest_call_t *call);
 

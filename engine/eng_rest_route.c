@@ -61,7 +61,8 @@ eng_rest_route_kind(const eng_route_t *r)
     case ENG_ROUTE_CLUSTERS: case ENG_ROUTE_CLUSTER: return "clusters";
     case ENG_ROUTE_HOSTS: case ENG_ROUTE_HOST: case ENG_ROUTE_HOST_STATS:
     case ENG_ROUTE_HOST_NICS: case ENG_ROUTE_HOST_PING:
-    case ENG_ROUTE_HOST_ACTION: return "hosts";
+    case ENG_ROUTE_HOST_ACTION: case ENG_ROUTE_TOKENS:
+    case ENG_ROUTE_TOKEN: return "hosts";
     case ENG_ROUTE_VMS: case ENG_ROUTE_VM: case ENG_ROUTE_VM_STATS:
     case ENG_ROUTE_VM_ACTION: case ENG_ROUTE_VM_NICS:
     case ENG_ROUTE_VM_DISKS: return "vms";
@@ -182,6 +183,39 @@ eng_rest_route(const char *path, eng_route_t *out)
         out->allowed = ENG_REST_GET;
         return 0;
     }
+    /* The engine's CURVE key and its rotation (a Herd extension). */
+    if (strcmp(segs[0], "enginekey") == 0) {
+        if (n == 1) {
+            out->kind = ENG_ROUTE_ENGINE_KEY;
+            out->allowed = ENG_REST_GET;
+            return 0;
+        }
+        if (n == 2 && (strcmp(segs[1], "rotate") == 0 ||
+                       strcmp(segs[1], "switch") == 0)) {
+            out->kind = ENG_ROUTE_ENGINE_KEY_ACTION;
+            out->allowed = ENG_REST_POST;
+            memcpy(out->id, segs[1], strlen(segs[1]) + 1);
+            return 0;
+        }
+        return CMN_ERR(CMN_ERR_NOT_FOUND, "no such path '%s'", path);
+    }
+    /* Enrollment tokens (eng_rest_host.c). */
+    if (strcmp(segs[0], "hosts") == 0 && n >= 2 &&
+        strcmp(segs[1], "enrollmenttokens") == 0) {
+        if (n == 2) {
+            out->kind = ENG_ROUTE_TOKENS;
+            out->allowed = ENG_REST_GET | ENG_REST_POST;
+            return 0;
+        }
+        if (n == 3) {
+            if (s_decode_id(segs[2], out->id) < 0)
+                return -1;
+            out->kind = ENG_ROUTE_TOKEN;
+            out->allowed = ENG_REST_GET | ENG_REST_DELETE;
+            return 0;
+        }
+        return CMN_ERR(CMN_ERR_NOT_FOUND, "no such path '%s'", path);
+    }
     static const struct {
         const char *name;
         eng_route_kind_t coll, one;
@@ -219,10 +253,6 @@ eng_rest_route(const char *path, eng_route_t *out)
     if (n == 2) {
         out->kind = colls[c].one;
         out->allowed = colls[c].one_allowed;
-        /* /hosts/enrollmenttokens (eng_rest_host.c): create one. */
-        if (colls[c].one == ENG_ROUTE_HOST &&
-            strcmp(out->id, "enrollmenttokens") == 0)
-            out->allowed = ENG_REST_POST;
         return 0;
     }
     /* Fixed sub-resources of one resource: /{coll}/{id}/{name}. */

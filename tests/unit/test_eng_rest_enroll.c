@@ -24,10 +24,25 @@ test_routes(void **state)
     assert_int_equal(r.allowed, ENG_REST_GET | ENG_REST_POST);
     assert_int_equal(eng_rest_route("/ovirt-engine/api/hosts/enrollmenttokens",
                                      &r), 0);
-    assert_int_equal(r.kind, ENG_ROUTE_HOST);
-    assert_string_equal(r.id, "enrollmenttokens");
-    assert_int_equal(r.allowed, ENG_REST_POST);
+    assert_int_equal(r.kind, ENG_ROUTE_TOKENS);
+    assert_int_equal(r.allowed, ENG_REST_GET | ENG_REST_POST);
     assert_string_equal(eng_rest_route_kind(&r), "hosts");
+    assert_int_equal(eng_rest_route(
+        "/ovirt-engine/api/hosts/enrollmenttokens/t1", &r), 0);
+    assert_int_equal(r.kind, ENG_ROUTE_TOKEN);
+    assert_string_equal(r.id, "t1");
+    assert_int_equal(r.allowed, ENG_REST_GET | ENG_REST_DELETE);
+    assert_int_equal(eng_rest_route("/ovirt-engine/api/enginekey", &r), 0);
+    assert_int_equal(r.kind, ENG_ROUTE_ENGINE_KEY);
+    assert_int_equal(r.allowed, ENG_REST_GET);
+    assert_int_equal(eng_rest_route("/ovirt-engine/api/enginekey/rotate",
+                                     &r), 0);
+    assert_int_equal(r.kind, ENG_ROUTE_ENGINE_KEY_ACTION);
+    assert_string_equal(r.id, "rotate");
+    assert_int_equal(r.allowed, ENG_REST_POST);
+    assert_int_equal(eng_rest_route("/ovirt-engine/api/enginekey/x", &r), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_NOT_FOUND);
+    cmn_err_reset();
     /* An ordinary host keeps its methods. */
     assert_int_equal(eng_rest_route("/ovirt-engine/api/hosts/h1", &r), 0);
     assert_int_equal(r.allowed, ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE);
