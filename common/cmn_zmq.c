@@ -657,6 +657,42 @@ cmn_zsock_send(cmn_zsock_t *s, const uint8_t *peer, size_t peer_len,
     return rc;
 }
 
+int
+cmn_zsock_rekey(cmn_zsock_t *s, const char *secret_key)
+{
+    if (!s || s->dead || s->type != ZMQ_ROUTER || !s->endpoint)
+        return CMN_ERR(CMN_ERR_INVALID, "rekey: only a bound ROUTER can "
+                       "change its CURVE key");
+    if (s_key_check(secret_key, "curve_secret_key") < 0)
+        return -1;
+    if (!zmq_has("curve"))
+        return CMN_ERR(CMN_ERR_UNSUPPORTED, "this libzmq has no CURVE support");
+    /* Options are copied into a listener when it is bound: the new key
+     * takes effect for the listener made below. */
+    if (S_SETOPT(s, ZMQ_CURVE_SERVER, 1) < 0 ||
+        S_SETOPT_STR(s, ZMQ_CURVE_SECRETKEY, secret_key) < 0)
+        return -1;
+    /* Unbinding ends the listener and the connections it accepted. */
+    if (zmq_unbind(s->zs, s->endpoint) < 0)
+        return CMN_ERR(CMN_ERR_INTERNAL, "rekey: cannot unbind '%s': %s",
+                       s->endpoint, zmq_strerror(errno));
+    /* libzmq's I/O thread closes the old listening socket asynchronously. */
+    int rc, e = 0;
+    for (int i = 0; i < 100; i++) {
+        rc = zmq_bind(s->zs, s->endpoint);
+        e = errno;
+        if (rc == 0 || e != EADDRINUSE)
+            break;
+        nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+    }
+    if (rc < 0)
+        return CMN_ERR(e == EADDRINUSE ? CMN_ERR_UNAVAILABLE : CMN_ERR_INVALID,
+                       "rekey: cannot bind '%s' again: %s", s->endpoint,
+                       zmq_strerror(e));
+    CMN_INFO("router at %s serves a new CURVE key", s->endpoint);
+    return 0;
+}
+
 const char *
 cmn_zsock_endpoint(cmn_zsock_t *s)
 {

@@ -84,6 +84,16 @@ int cmn_zsock_send(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
 /* The endpoint actually bound (resolves "tcp://127.0.0.1:*"); owned by sock. */
 const char *cmn_zsock_endpoint(cmn_zsock_t *sock);
 
+/* CURVE ROUTER: serve a new secret key (Z85) from now on. The bound
+ * endpoint (the resolved one, same port) is unbound, ZMQ_CURVE_SECRETKEY
+ * set and the endpoint bound again (EADDRINUSE retried for up to 1 s).
+ * Connections made under the old key drop; peers reconnect and must know
+ * the new public key. The ZAP handler and callbacks stay. 0, or -1 with an
+ * error recorded (CMN_ERR_INVALID: not a key or not a ROUTER;
+ * CMN_ERR_UNAVAILABLE: the endpoint could not be bound again, the socket
+ * then listens nowhere). */
+int cmn_zsock_rekey(cmn_zsock_t *sock, const char *secret_key);
+
 /* Only inside a CURVE ROUTER's receive callback: the sender's public key
  * (Z85), so the caller can check that it belongs to the routing identity
  * the sender claims. NULL otherwise. Owned by sock. */
