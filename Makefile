@@ -42,11 +42,16 @@ LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now $(filter -fsanitize=%,$(CFLAGS)) \
 
 LIBS_COMMON := $(shell pkg-config --libs libzmq libprotobuf-c libevent \
                    libevent_pthreads yaml-0.1 libsodium 2>/dev/null) -lpthread
-LIBS_ENGINE := $(shell pkg-config --libs sqlite3 jansson libevent_openssl \
-                   openssl 2>/dev/null) $(LIBS_COMMON)
+# common/cmn_https.c (the tools' HTTPS client) needs these: every binary
+# that references it links them (herdctl, herd-agent-setup, its unit test).
+LIBS_TLS    := $(shell pkg-config --libs libevent_openssl openssl 2>/dev/null)
+LIBS_ENGINE := $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) \
+               $(LIBS_TLS) $(LIBS_COMMON)
 LIBS_AGENT  := $(shell pkg-config --libs libvirt 2>/dev/null) $(LIBS_COMMON)
-LIBS_CTL    := $(shell pkg-config --libs jansson libevent_openssl openssl \
-                   2>/dev/null) $(LIBS_COMMON)
+LIBS_CTL    := $(shell pkg-config --libs jansson 2>/dev/null) $(LIBS_TLS) \
+               $(LIBS_COMMON)
+LIBS_SETUP  := $(shell pkg-config --libs jansson 2>/dev/null) $(LIBS_TLS) \
+               $(LIBS_COMMON)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 PREFIX ?= /usr/local
@@ -102,9 +107,10 @@ $(B)/herdctl: $(CTL_OBJ) $(B)/libherdcommon.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CTL)
 
 # Host deploy tool: not part of the agent daemon (agent/setup_main.c is not
-# an agt_*.c file); needs only the agent's config loader.
+# an agt_*.c file); needs only the agent's config loader (and cmn_https
+# with jansson for --fetch-key).
 $(B)/herd-agent-setup: $(B)/obj/agent/setup_main.o $(B)/obj/agent/agt_conf.o $(B)/libherdcommon.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_COMMON)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_SETUP)
 
 # ---- unit tests: tests/unit/test_<cmn|eng|agt|ctl>_*.c -------------------
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
@@ -112,7 +118,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
 $(B)/tests/test_cmn_%: $(B)/obj/tests/unit/test_cmn_%.o $(B)/libherdcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(LIBS_COMMON)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(LIBS_TLS) $(LIBS_COMMON)
 $(B)/tests/test_eng_%: $(B)/obj/tests/unit/test_eng_%.o $(ENGINE_LIBOBJ) $(B)/libherdcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(LIBS_ENGINE)

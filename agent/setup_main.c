@@ -1,14 +1,18 @@
 /* herd-agent-setup: host deploy. Makes this host's CURVE key pair, takes
- * the engine's public key (given on the command line or from a file, and
- * confirmed by its fingerprint), and writes the agent's settings into
- * agent.yaml. Kept out of the herd-agent daemon (not an agt_*.c file).
+ * the engine's public key (given on the command line, from a file, or
+ * fetched from the engine's API, and confirmed by its fingerprint), and
+ * writes the agent's settings into agent.yaml. Kept out of the herd-agent
+ * daemon (not an agt_*.c file).
  *
- *   herd-agent-setup --engine HOST:PORT --engine-key Z85|--engine-key-file F
+ *   herd-agent-setup --engine HOST:PORT
+ *                    (--engine-key Z85 | --engine-key-file F |
+ *                     --fetch-key [--api-url URL] [--ca-file FILE])
  *                    [--fingerprint SHA256:...] [--yes] [--token T]
  *                    [--config FILE] [--key-dir DIR] [--new-key]
  *
  * The engine prints its key and fingerprint with `herd-engine --show-key`;
- * its public key file is <agents.key_dir>/engine.pub. */
+ * its public key file is <agents.key_dir>/engine.pub; its API serves both
+ * at GET /ovirt-engine/services/herd-engine-key. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -18,9 +22,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "agt_conf.h"
 #include "cmn_auto.h"
 #include "cmn_err.h"
+#include "cmn_https.h"
 #include "cmn_keys.h"
 #include "cmn_log.h"
 #include "cmn_util.h"
@@ -29,12 +36,18 @@ CMN_LOG_INIT("agent.setup");
 
 #define DEFAULT_KEY_DIR "/etc/herd/keys"
 #define CONF_MAX (1 << 20)
+/* The engine's api.port when engine.yaml leaves it out (with api.tls). */
+#define DEFAULT_API_PORT 8443
+#define KEY_PATH "/ovirt-engine/services/herd-engine-key"
+#define FETCH_TIMEOUT_S 30
+#define FETCH_MAX_BODY (64 * 1024)
 
 static void s_usage(FILE *f)
 {
     fprintf(f,
         "Usage: herd-agent-setup --engine HOST:PORT\n"
-        "           (--engine-key Z85 | --engine-key-file FILE)\n"
+        "           (--engine-key Z85 | --engine-key-file FILE |\n"
+        "            --fetch-key [--api-url URL] [--ca-file FILE])\n"
         "           [--fingerprint SHA256:...] [--yes] [--token TOKEN]\n"
         "           [--config FILE] [--key-dir DIR] [--new-key]\n"
         "\n"
@@ -47,27 +60,48 @@ static void s_usage(FILE *f)
         "                          tcp://HOST:PORT\n"
         "  --engine-key Z85        the engine's public key (40 characters)\n"
         "  --engine-key-file FILE  ... or read it from a file\n"
+        "  --fetch-key             ... or fetch it from the engine's API\n"
+        "                          (GET %s); it must be\n"
+        "                          confirmed by --fingerprint or on a\n"
+        "                          terminal (--yes is not enough). During an\n"
+        "                          engine key rotation the next key is\n"
+        "                          stored too (DIR/engine.pub.next)\n"
+        "  --api-url URL           where the API is (default\n"
+        "                          https://HOST:%d, HOST from --engine);\n"
+        "                          http:// for an engine without TLS\n"
+        "  --ca-file FILE          check the API's TLS certificate against\n"
+        "                          this CA (the engine serves it at /ca.crt).\n"
+        "                          Without it the certificate is not\n"
+        "                          checked: the key's fingerprint, which\n"
+        "                          you compare, is what secures enrollment\n"
         "  --fingerprint FP        expected fingerprint of the engine key\n"
         "                          (SHA256:..., `herd-engine --show-key`);\n"
         "                          without it (and without --yes) you are\n"
         "                          asked to compare it\n"
-        "  --yes                   trust the engine key without asking\n"
+        "  --yes                   trust a given engine key without asking\n"
         "  --token TOKEN           one-time enrollment token: the engine\n"
         "                          approves this host at its first hello\n"
         "  --config FILE           agent configuration (default %s)\n"
         "  --key-dir DIR           where keys go (default %s)\n"
         "  --new-key               make a new key pair even if one exists\n"
         "                          (the engine must approve the new key)\n",
-        AGT_CONF_DEFAULT_PATH, DEFAULT_KEY_DIR);
+        KEY_PATH, DEFAULT_API_PORT, AGT_CONF_DEFAULT_PATH, DEFAULT_KEY_DIR);
 }
 
-/* Confirm the engine key by fingerprint: given, or asked on the terminal. */
-static int s_confirm(const char *key, const char *want_fp, bool yes)
+/* Confirm the engine key by fingerprint: given, or asked on the terminal.
+ * `from` is the URL a fetched key came from (NULL: given by the user). */
+static int s_confirm(const char *key, const char *want_fp, bool yes,
+                     const char *from)
 {
     char fp[CMN_KEY_FP_LEN];
     if (cmn_key_fingerprint(key, fp) < 0)
         return -1;
     if (want_fp) {
+        if (strcmp(fp, want_fp) != 0 && from)
+            return CMN_ERR(CMN_ERR_DENIED, "the engine key fetched from %s "
+                           "has fingerprint %s, not %s (--fingerprint): "
+                           "wrong engine or address, or someone in between; "
+                           "refusing, nothing written", from, fp, want_fp);
         if (strcmp(fp, want_fp) != 0)
             return CMN_ERR(CMN_ERR_DENIED, "the engine key's fingerprint is "
                            "%s, not %s: wrong key or address, refusing", fp,
@@ -75,6 +109,8 @@ static int s_confirm(const char *key, const char *want_fp, bool yes)
         printf("engine key fingerprint %s: matches\n", fp);
         return 0;
     }
+    if (from)
+        printf("engine key fetched from %s\n", from);
     printf("engine key fingerprint: %s\n", fp);
     if (yes)
         return 0;
@@ -172,6 +208,169 @@ static bool s_printable_arg(const char *s, size_t max, bool colon)
                                            : " \t\"'#:{}[],&*!|>%@`");
 }
 
+/* `s` for a message: at most 60 characters, anything not printable ASCII
+ * shown as '?' (the text comes from the network). */
+static const char *s_clip(const char *s, char *buf, size_t len)
+{
+    size_t n = 0;
+    for (; s && *s && n + 1 < len && n < 60; s++)
+        buf[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+    buf[n] = '\0';
+    return buf;
+}
+
+/* Re-record the error of a failed step with the URL it concerns. */
+static int s_err_at(const char *what, const char *url)
+{
+    cmn_code_t code = cmn_err_code();
+    char msg[900];
+    snprintf(msg, sizeof(msg), "%s", cmn_err_msg());
+    cmn_err_reset();
+    return CMN_ERR(code ? code : CMN_ERR_INTERNAL, "%s %s: %s", what, url,
+                   msg);
+}
+
+/* The URL of the key endpoint from --api-url (a path to the API, as
+ * herdctl takes, is allowed) or https://<host of --engine>:8443. */
+static int s_key_url(const char *api_url, const char *endpoint,
+                     cmn_url_t *u, char *shown, size_t len)
+{
+    char derived[600];
+    if (!api_url) {
+        const char *host = endpoint + 6;        /* after tcp:// */
+        const char *colon = strrchr(host, ':');
+        snprintf(derived, sizeof(derived), "https://%.*s:%d",
+                 (int)(colon - host), host, DEFAULT_API_PORT);
+        api_url = derived;
+    }
+    if (cmn_url_parse(api_url, u) < 0)
+        return s_err_at("--api-url", api_url);
+    if (strchr(u->target, '?'))
+        return CMN_ERR(CMN_ERR_INVALID, "--api-url '%s': a query has no "
+                       "place here", api_url);
+    size_t n = strlen(u->target);
+    while (n > 0 && u->target[n - 1] == '/')
+        u->target[--n] = '\0';
+    const char *api = "/ovirt-engine/api";
+    if (n >= strlen(api) && strcmp(u->target + n - strlen(api), api) == 0)
+        u->target[n - strlen(api)] = '\0';
+    char prefix[sizeof(u->target)];
+    snprintf(prefix, sizeof(prefix), "%s", u->target);
+    if (snprintf(u->target, sizeof(u->target), "%s" KEY_PATH, prefix) >=
+        (int)sizeof(u->target))
+        return CMN_ERR(CMN_ERR_INVALID, "--api-url '%s': too long", api_url);
+    bool v6 = strchr(u->host, ':') != NULL;
+    snprintf(shown, len, "%s://%s%s%s:%d%s", u->tls ? "https" : "http",
+             v6 ? "[" : "", u->host, v6 ? "]" : "", u->port, u->target);
+    return 0;
+}
+
+/* The key member `name` of the answer into out (absent or null: *out
+ * stays ""), checked to be a CURVE key and, when the answer names its
+ * fingerprint (`fp_name`), to have that one. */
+static int s_answer_key(const json_t *j, const char *name,
+                        const char *fp_name, const char *url,
+                        char out[CMN_KEY_Z85_LEN + 1])
+{
+    out[0] = '\0';
+    const json_t *v = json_object_get(j, name);
+    if (!v || json_is_null(v))
+        return 0;
+    char clip[64], clip2[64];
+    const char *k = json_string_value(v);
+    if (!k || !cmn_key_valid(k))
+        return CMN_ERR(CMN_ERR_PROTOCOL, "the answer of %s: %s '%s' is not a "
+                       "CURVE public key (40 Z85 characters)", url, name,
+                       k ? s_clip(k, clip, sizeof(clip)) : "(not a string)");
+    snprintf(out, CMN_KEY_Z85_LEN + 1, "%s", k);
+    char fp[CMN_KEY_FP_LEN];
+    const char *said = json_string_value(json_object_get(j, fp_name));
+    if (cmn_key_fingerprint(out, fp) < 0)
+        return -1;
+    if (said && strcmp(said, fp) != 0)
+        return CMN_ERR(CMN_ERR_PROTOCOL, "the answer of %s is inconsistent: "
+                       "%s '%s' is not the fingerprint of its %s (%s)", url,
+                       fp_name, s_clip(said, clip2, sizeof(clip2)), name, fp);
+    return 0;
+}
+
+/* After a confirmed fetch: the engine's next key (during its key
+ * rotation) at <ep>.next, 0644, which the agent trusts as well; none: a
+ * .next left from an earlier rotation goes, as the engine has no next key.
+ * -1 with an error naming the file. */
+static int s_write_next(const char *ep, const char *next)
+{
+    char np[600];
+    snprintf(np, sizeof(np), "%s.next", ep);
+    if (next[0]) {
+        if (cmn_key_write(np, next, false, "herd-engine next key") < 0)
+            return -1;
+        char fp[CMN_KEY_FP_LEN];
+        cmn_key_fingerprint(next, fp);
+        printf("engine key rotation under way: next key %s written to %s\n",
+               fp, np);
+        return 0;
+    }
+    if (unlink(np) < 0 && errno != ENOENT)
+        return CMN_ERR_ERRNO(CMN_ERR_IO, "cannot remove the stale %s", np);
+    return 0;
+}
+
+/* GET the engine key (and the next one, during a rotation) from the API.
+ * Writes nothing; -1 with an error naming what was wrong and the URL. */
+static int s_fetch_key(const char *api_url, const char *ca_file,
+                       const char *endpoint, char key[CMN_KEY_Z85_LEN + 1],
+                       char next[CMN_KEY_Z85_LEN + 1], char *shown,
+                       size_t len)
+{
+    cmn_url_t u;
+    if (s_key_url(api_url, endpoint, &u, shown, len) < 0)
+        return -1;
+    char hint[700];
+    snprintf(hint, sizeof(hint), " (--ca-file %s is not the CA of this "
+             "engine? It serves its CA at %s://%s:%d/ca.crt)",
+             ca_file ? ca_file : "", u.tls ? "https" : "http", u.host, u.port);
+    static const cmn_http_header_t hdrs[] = {
+        { "Accept", "application/json" },
+        { "User-Agent", "herd-agent-setup" },
+        { NULL, NULL },
+    };
+    cmn_http_opts_t o = {
+        .method = "GET", .headers = hdrs, .ca_file = ca_file,
+        .insecure = !ca_file, .timeout_s = FETCH_TIMEOUT_S,
+        .max_body = FETCH_MAX_BODY, .untrusted_hint = hint,
+    };
+    cmn_http_resp_t r;
+    if (cmn_http_request(&u, &o, &r) < 0)
+        return s_err_at("cannot fetch the engine key from", shown);
+    json_error_t jerr;
+    json_t *j = json_loadb(r.body, r.len, 0, &jerr);
+    int rc = -1;
+    char clip[64];
+    if (r.status != 200) {
+        const char *d = json_string_value(json_object_get(j, "detail"));
+        CMN_ERR(CMN_ERR_UNAVAILABLE, "cannot fetch the engine key from %s: "
+                "the engine answered HTTP %d%s%s", shown, r.status,
+                d || r.len ? ": " : "",
+                s_clip(d ? d : r.body, clip, sizeof(clip)));
+    } else if (!json_is_object(j)) {
+        CMN_ERR(CMN_ERR_PROTOCOL, "the answer of %s is not a JSON object%s%s",
+                shown, j ? "" : ": ", j ? "" : jerr.text);
+    } else if (s_answer_key(j, "public_key", "fingerprint", shown, key) < 0 ||
+               s_answer_key(j, "next_public_key", "next_fingerprint", shown,
+                            next) < 0) {
+        /* recorded */
+    } else if (!key[0]) {
+        CMN_ERR(CMN_ERR_PROTOCOL, "the answer of %s has no public_key",
+                shown);
+    } else {
+        rc = 0;
+    }
+    json_decref(j);
+    cmn_http_resp_clear(&r);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -184,13 +383,16 @@ int main(int argc, char **argv)
         { "config", required_argument, NULL, 'c' },
         { "key-dir", required_argument, NULL, 'd' },
         { "new-key", no_argument, NULL, 'n' },
+        { "fetch-key", no_argument, NULL, 'F' },
+        { "api-url", required_argument, NULL, 'u' },
+        { "ca-file", required_argument, NULL, 'C' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *engine = NULL, *ekey = NULL, *ekey_file = NULL, *fp = NULL;
     const char *token = NULL, *conf = AGT_CONF_DEFAULT_PATH;
-    const char *dir = DEFAULT_KEY_DIR;
-    bool yes = false, new_key = false;
+    const char *dir = DEFAULT_KEY_DIR, *api_url = NULL, *ca_file = NULL;
+    bool yes = false, new_key = false, fetch = false;
     int c;
     while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
         switch (c) {
@@ -203,16 +405,33 @@ int main(int argc, char **argv)
         case 'c': conf = optarg; break;
         case 'd': dir = optarg; break;
         case 'n': new_key = true; break;
+        case 'F': fetch = true; break;
+        case 'u': api_url = optarg; break;
+        case 'C': ca_file = optarg; break;
         case 'h': s_usage(stdout); return 0;
         default: s_usage(stderr); return 2;
         }
     }
-    if (optind < argc || !engine || (!ekey == !ekey_file)) {
+    int sources = !!ekey + !!ekey_file + fetch;
+    if (optind < argc || !engine || sources != 1 ||
+        (!fetch && (api_url || ca_file))) {
         fprintf(stderr, "herd-agent-setup: %s\n", optind < argc
                 ? "unexpected argument" : !engine ? "--engine is required"
-                : "give one of --engine-key and --engine-key-file");
+                : sources != 1 ? "give one of --engine-key, --engine-key-file "
+                                 "and --fetch-key"
+                : "--api-url and --ca-file go with --fetch-key");
         s_usage(stderr);
         return 2;
+    }
+    if (fetch && !fp && (yes || !isatty(STDIN_FILENO))) {
+        /* Checked before fetching: a key from the network is only as good
+         * as the fingerprint the user compares it with. */
+        fprintf(stderr, "herd-agent-setup: a fetched engine key must be "
+                "confirmed: pass --fingerprint SHA256:... as `herd-engine "
+                "--show-key` prints it on the engine, or run on a terminal "
+                "to compare it%s; nothing written\n",
+                yes ? " (--yes does not confirm a fetched key)" : "");
+        return 1;
     }
     cmn_log_set_ident("herd-agent-setup");
     cmn_err_reset();
@@ -236,8 +455,13 @@ int main(int argc, char **argv)
                 "without blanks\n", dir);
         return 2;
     }
-    char key[CMN_KEY_Z85_LEN + 1];
-    if (ekey_file) {
+    char key[CMN_KEY_Z85_LEN + 1], next[CMN_KEY_Z85_LEN + 1] = "";
+    char from[1400];
+    if (fetch) {
+        if (s_fetch_key(api_url, ca_file, endpoint, key, next, from,
+                        sizeof(from)) < 0)
+            goto fail;
+    } else if (ekey_file) {
         if (cmn_key_load_public(ekey_file, key) < 0)
             goto fail;
     } else if (!cmn_key_valid(ekey)) {
@@ -247,7 +471,7 @@ int main(int argc, char **argv)
     } else {
         snprintf(key, sizeof(key), "%s", ekey);
     }
-    if (s_confirm(key, fp, yes) < 0)
+    if (s_confirm(key, fp, yes, fetch ? from : NULL) < 0)
         goto fail;
 
     char sp[512], pp[512], ep[512];
@@ -262,6 +486,7 @@ int main(int argc, char **argv)
     bool created = false;
     if (cmn_key_ensure_pair(sp, pp, "herd-agent", pub, sec, &created) < 0 ||
         cmn_key_write(ep, key, false, "herd-engine") < 0 ||
+        (fetch && s_write_next(ep, next) < 0) ||
         s_write_conf(conf, endpoint, dir, token) < 0)
         goto fail;
     char afp[CMN_KEY_FP_LEN];
