@@ -7,8 +7,8 @@
 #include <event2/event.h>
 
 #include "agt_caps.h"
-#include "agt_keys.h"
 #include "agt_link_conv.h"
+#include "agt_link_priv.h"
 #include "cmn_auto.h"
 #include "cmn_err.h"
 #include "cmn_log.h"
@@ -22,34 +22,6 @@ CMN_LOG_INIT("agent.link");
 #define AGT_VERSION "0.1.0"
 #define STATS_CHUNK 500                 /* VMs per VmStatsBatch */
 
-struct agt_link {
-    struct event_base *base;
-    const agt_conf_t *conf;
-    char host_id[CMN_UUID_STRLEN + 1];
-    agt_virt_t *virt;
-    agt_pool_t *pool;
-    agt_stats_t *stats;
-    cmn_zsock_t *sock;
-    cmn_rpc_t *rpc;
-    agt_link_send_fn hook;
-    void *hook_opaque;
-    struct event *ping_timer;
-    struct event *stats_timer;
-    struct event *kick_timer;   /* first hello, once connected */
-    bool closing;
-    bool session;           /* engine accepted our hello */
-    bool hello_inflight;
-    bool report_needed;
-    bool report_inflight;
-    bool stats_inflight;
-    bool link_up;           /* last ping answered */
-    uint64_t virt_gen;      /* libvirt connection the last report saw */
-    uint64_t hello_ms;      /* when the last hello started (monotonic) */
-    unsigned report_failures; /* in a row: warn on the first only */
-    struct agt_req_job *waiting;  /* shutdowns / reboots in their grace period */
-    agt_migrate_t *mig;     /* outgoing live migrations (agt_migrate.c) */
-    char engine_id[128];
-};
 
 /* ---- sending -------------------------------------------------------------- */
 
@@ -130,6 +102,12 @@ s_reply(agt_link_t *link, uint64_t request_id, cmn_code_t code, const char *msg,
     if (s_send(link, env) < 0)
         CMN_WARN("cannot send the reply to request %llu: %s",
                  (unsigned long long)request_id, cmn_err_msg());
+}
+
+void
+agt_link_reply(agt_link_t *link, uint64_t id, cmn_code_t code, const char *msg)
+{
+    s_reply(link, id, code, msg, NULL);
 }
 
 /* ---- hello and the full report ------------------------------------------- */
@@ -408,6 +386,8 @@ s_on_ping_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd;
     (void)what;
     agt_link_t *link = arg;
+    cmn_err_reset();
+    agt_link_key_tick(link);
     cmn_err_reset();
     if (!link->session) {
         s_hello_start(link);
@@ -726,6 +706,9 @@ s_handle_request(agt_link_t *link, const Herd__Envelope *env)
     case HERD__ENVELOPE__BODY_JOB_CANCEL:
         s_handle_migration(link, env);
         return;
+    case HERD__ENVELOPE__BODY_ENGINE_KEY:
+        agt_link_key_request(link, env);
+        return;
     case HERD__ENVELOPE__BODY_VM_CREATE:
     case HERD__ENVELOPE__BODY_VM_OP:
     case HERD__ENVELOPE__BODY_DISK_CREATE:
@@ -802,13 +785,14 @@ agt_link_handle_frame(agt_link_t *link, const uint8_t *data, size_t len)
     cmn_rpc_free(env);
 }
 
-static void
-s_on_frame(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
+void
+agt_link_on_frame(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
            const uint8_t *data, size_t len, void *opaque)
 {
     (void)sock;
     (void)peer;
     (void)peer_len;
+    agt_link_key_heard(opaque);
     agt_link_handle_frame(opaque, data, len);
 }
 
@@ -834,8 +818,13 @@ agt_link_new(const agt_link_opts_t *o)
     link->pool = o->pool;
     link->stats = o->stats;
     link->report_needed = true;
+    if (agt_link_key_init(link) < 0) {
+        free(link);
+        return NULL;
+    }
     link->rpc = cmn_rpc_new(o->base);
     if (!link->rpc) {
+        agt_link_key_fini(link);
         free(link);
         return NULL;
     }
@@ -847,6 +836,7 @@ agt_link_new(const agt_link_opts_t *o)
                                 link);
     if (!link->mig) {
         cmn_rpc_destroy(&link->rpc);
+        agt_link_key_fini(link);
         free(link);
         return NULL;
     }
@@ -869,31 +859,8 @@ agt_link_has_session(const agt_link_t *link)
 int
 agt_link_start(agt_link_t *link)
 {
-    if (!link->hook) {
-        cmn_zsock_opts_t zo = { 0 };
-        zo.max_msg_bytes = (size_t)link->conf->max_message_bytes;
-        zo.heartbeat_ivl_ms = (int)link->conf->heartbeat_interval * 1000;
-        /* CURVE: the engine knows us by our key and lets its ROUTER pick
-         * the routing id, so no peer can take over ours; the handshake
-         * succeeds only with the holder of the engine key we enrolled
-         * with. Plain (curve: false): the routing id is the host id. */
-        agt_keys_t keys;
-        const char *ident = link->host_id;
-        if (link->conf->curve) {
-            if (agt_keys_load(link->conf, &keys) < 0)
-                return -1;
-            zo.curve_public_key = keys.public_key;
-            zo.curve_secret_key = keys.secret_key;
-            zo.curve_server_key = keys.engine_key;
-            ident = NULL;
-        }
-        link->sock = cmn_zsock_new_dealer(link->base, link->conf->engine, ident,
-                                          &zo, s_on_frame, link);
-        if (link->conf->curve)
-            agt_keys_clear(&keys);
-        if (!link->sock)
-            return -1;
-    }
+    if (!link->hook && agt_link_dealer_open(link, NULL, false) < 0)
+        return -1;
     struct timeval hb = { .tv_sec = link->conf->heartbeat_interval };
     struct timeval si = { .tv_sec = link->conf->stats_interval };
     link->ping_timer = event_new(link->base, -1, EV_PERSIST, s_on_ping_timer, link);
@@ -941,5 +908,6 @@ agt_link_destroy(agt_link_t **p)
     agt_migrate_destroy(&link->mig);
     cmn_rpc_destroy(&link->rpc);
     cmn_zsock_destroy(&link->sock);
+    agt_link_key_fini(link);
     free(link);
 }

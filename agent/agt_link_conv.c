@@ -428,6 +428,36 @@ agt_req_clear(agt_req_t *r)
     memset(r->password, 0, sizeof(r->password));
 }
 
+/* ---- engine key rotation ---------------------------------------------- */
+
+int
+agt_conv_engine_key(const Herd__Envelope *env, agt_ekey_req_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = env->id;
+    const Herd__EngineKey *m = env->engine_key;
+    if (!m)
+        return CMN_ERR(CMN_ERR_INVALID, "engine_key: missing");
+    const char *k = m->public_key ? m->public_key : "";
+    size_t kl = strlen(k);
+    if (kl == 0)
+        return CMN_ERR(CMN_ERR_INVALID, "engine_key.public_key: missing");
+    if (kl != CMN_KEY_Z85_LEN)
+        return CMN_ERR(CMN_ERR_INVALID, "engine_key.public_key: %zu characters; "
+                       "a CURVE public key is %d Z85 characters", kl,
+                       CMN_KEY_Z85_LEN);
+    if (!cmn_key_valid(k))
+        return CMN_ERR(CMN_ERR_INVALID, "engine_key.public_key: not a CURVE "
+                       "key (characters outside the Z85 alphabet)");
+    if (m->switch_time_ms < 0)
+        return CMN_ERR(CMN_ERR_INVALID, "engine_key.switch_time_ms: %lld is "
+                       "negative", (long long)m->switch_time_ms);
+    memcpy(out->public_key, k, CMN_KEY_Z85_LEN + 1);
+    out->switch_now = m->switch_now;
+    out->switch_time_ms = m->switch_time_ms;
+    return 0;
+}
+
 /* ---- live migration ---------------------------------------------------- */
 
 static int

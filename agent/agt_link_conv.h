@@ -16,6 +16,7 @@
 #include "agt_migrate.h"
 #include "agt_stats.h"
 #include "agt_virt.h"
+#include "cmn_keys.h"
 #include "herd.pb-c.h"
 
 /* A command from the engine, validated. */
@@ -73,5 +74,17 @@ int agt_conv_migrate(const Herd__VmMigrate *m, agt_mig_req_t *out);
 /* JobProgress notification. */
 int agt_conv_job_progress(const agt_mig_progress_t *p, agt_conv_sink_fn sink,
                           void *opaque);
+
+/* EngineKey (engine key rotation), validated. */
+typedef struct {
+    uint64_t id;                                /* the request's message id */
+    char public_key[CMN_KEY_Z85_LEN + 1];       /* Z85 */
+    bool switch_now;            /* false: pre-publication of the next key */
+    int64_t switch_time_ms;     /* planned switch (Unix ms), 0 = unknown */
+} agt_ekey_req_t;
+
+/* EngineKey -> agt_ekey_req_t (the envelope's id into out->id). 0, or -1
+ * with CMN_ERR_INVALID naming the field ("engine_key.public_key: ..."). */
+int agt_conv_engine_key(const Herd__Envelope *env, agt_ekey_req_t *out);
 
 #endif /* AGT_LINK_CONV_H */
