@@ -35,6 +35,7 @@ static const cmn_conf_key_t s_keys[] = {
       false },
     K_STR("agents.key_dir", agents_key_dir),
     K_STR("agents.enrollment", agents_enrollment),
+    K_INT("agents.pending_rate", agents_pending_rate, 0, 100000),
     K_STR("api.listen", api_listen),
     K_INT("api.port", api_port, 0, 65535),
     K_INT("api.max_body_bytes", api_max_body, 1024, 256LL << 20),
@@ -72,6 +73,7 @@ s_defaults(eng_conf_t *conf)
     conf->api_max_body = 1 << 20;
     conf->api_tls = true;
     conf->agents_curve = true;
+    conf->agents_pending_rate = 30;
     /* oVirt's UserSessionTimeOutInterval: 30 minutes */
     conf->token_lifetime_s = 1800;
     conf->vm_shutdown_timeout_s = 120;

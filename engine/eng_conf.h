@@ -20,6 +20,8 @@ typedef struct {
     bool agents_curve;          /* agents.curve: true (CURVE + ZAP) */
     char *agents_key_dir;       /* agents.key_dir: <state_dir>/keys if unset */
     char *agents_enrollment;    /* agents.enrollment: approve|closed|auto */
+    int64_t agents_pending_rate; /* agents.pending_rate: 30 new pending
+                                    hosts per minute (0 = unlimited) */
     char *api_listen;           /* api.listen: 127.0.0.1 */
     int64_t api_port;           /* api.port: 8443 with TLS, else 8080 */
     int64_t api_max_body;       /* api.max_body_bytes: 1 MiB */

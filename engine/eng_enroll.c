@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
 #include <sodium.h>
 
 #include "cmn_log.h"
@@ -42,7 +43,19 @@ struct eng_enroll {
     size_t npending;
     uint64_t next_id;
     uint64_t dropped;           /* for rate-limited warnings */
+    /* agents.pending_rate: new pending hosts; refusals summarized in a
+     * warning event at most once a minute. */
+    eng_rate_t rate;
+    int64_t (*clock)(void);     /* NULL: cmn_mono_ms */
+    uint64_t rate_refused;      /* since the start */
+    uint64_t rate_unreported;   /* since the last summary event */
+    bool rate_reported;         /* a summary event was made ... */
+    int64_t rate_report_ms;     /* ... at this time */
+    char rate_last[ENG_ID_LEN + CMN_KEY_FP_LEN + 16];   /* host and key */
+    struct event *rate_timer;   /* flushes rate_unreported */
 };
+
+#define RATE_REPORT_MS 60000
 
 static const char *const s_mode_names[] = { "approve", "closed", "auto" };
 
@@ -166,6 +179,87 @@ bool eng_enroll_route(eng_enroll_t *en, const char *host_id,
     return true;
 }
 
+/* ---- rate of new pending hosts -------------------------------------------- */
+
+static int64_t s_now(const eng_enroll_t *en)
+{
+    return en->clock ? en->clock() : (int64_t)cmn_mono_ms();
+}
+
+void eng_enroll_set_clock(eng_enroll_t *en, int64_t (*now_ms)(void))
+{
+    en->clock = now_ms;
+    eng_rate_init(&en->rate, en->ctx->conf.agents_pending_rate, s_now(en));
+}
+
+uint64_t eng_enroll_rate_refused(const eng_enroll_t *en)
+{
+    return en->rate_refused;
+}
+
+/* The warning event about hellos refused since the last one. */
+static void s_rate_report(eng_enroll_t *en)
+{
+    if (en->rate_unreported == 0)
+        return;
+    eng_event(en->ctx, ENG_SEV_WARNING, ENG_EV_HOST_KEY_REFUSED, NULL, NULL,
+              NULL, "Refused %llu hello(s) from new hosts%s (latest: %s): "
+              "more than %lld new hosts per minute (agents.pending_rate); "
+              "they may retry", (unsigned long long)en->rate_unreported,
+              en->rate_reported ? " in the last minute" : "", en->rate_last,
+              (long long)en->rate.per_min);
+    en->rate_unreported = 0;
+    en->rate_reported = true;
+    en->rate_report_ms = s_now(en);
+}
+
+static void s_rate_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    s_rate_report(arg);
+}
+
+/* Rate limit for drop warnings: the 1st, 2nd, 4th, 8th, ... */
+static bool s_warn_now(eng_enroll_t *en)
+{
+    en->dropped++;
+    return (en->dropped & (en->dropped - 1)) == 0;
+}
+
+/* A hello over agents.pending_rate: counted, logged (rate-limited) and
+ * reported in an event now or, if one was made less than a minute ago,
+ * when that minute is over. */
+static void s_rate_refuse(eng_enroll_t *en, const char *host_id,
+                          const char *fp)
+{
+    en->rate_refused++;
+    en->rate_unreported++;
+    snprintf(en->rate_last, sizeof(en->rate_last), "host %s, key %s",
+             host_id, fp);
+    if (s_warn_now(en))
+        CMN_WARN("hello as host %s (key %s) refused: more than %lld new "
+                 "hosts per minute (agents.pending_rate); %llu refused so "
+                 "far (%llu frames dropped or refused)", host_id, fp,
+                 (long long)en->rate.per_min,
+                 (unsigned long long)en->rate_refused,
+                 (unsigned long long)en->dropped);
+    int64_t now = s_now(en);
+    int64_t since = now - en->rate_report_ms;
+    if (!en->rate_reported || since >= RATE_REPORT_MS || since < 0) {
+        s_rate_report(en);
+        return;
+    }
+    if (!en->rate_timer && en->ctx->base)
+        en->rate_timer = evtimer_new(en->ctx->base, s_rate_timer_cb, en);
+    if (en->rate_timer && !evtimer_pending(en->rate_timer, NULL)) {
+        int64_t wait = RATE_REPORT_MS - since;
+        struct timeval tv = { (time_t)(wait / 1000),
+                              (suseconds_t)(wait % 1000) * 1000 };
+        evtimer_add(en->rate_timer, &tv);
+    }
+}
+
 /* ---- life ---------------------------------------------------------------- */
 
 eng_enroll_t *eng_enroll_new(eng_ctx_t *ctx)
@@ -179,6 +273,7 @@ eng_enroll_t *eng_enroll_new(eng_ctx_t *ctx)
     en->next_id = UINT64_C(1) << 62;
     int m = eng_enroll_mode_parse(ctx->conf.agents_enrollment);
     en->mode = m < 0 ? ENG_ENROLL_APPROVE : (eng_enroll_mode_t)m;
+    eng_rate_init(&en->rate, ctx->conf.agents_pending_rate, s_now(en));
     const char *dir = ctx->conf.agents_key_dir;
     char sp[1024], pp[1024];
     snprintf(sp, sizeof(sp), "%s/engine.key", dir);
@@ -200,6 +295,9 @@ eng_enroll_t *eng_enroll_new(eng_ctx_t *ctx)
     free(keys);
     CMN_INFO("%zu agent keys known (%zu pending); enrollment: %s", n,
              en->npending, s_mode_names[en->mode]);
+    if (en->mode == ENG_ENROLL_APPROVE && en->rate.per_min > 0)
+        CMN_DEBUG("new pending hosts: at most %lld per minute",
+                  (long long)en->rate.per_min);
     return en;
 fail:
     eng_enroll_destroy(&en);
@@ -212,6 +310,8 @@ void eng_enroll_destroy(eng_enroll_t **p)
         return;
     eng_enroll_t *en = *p;
     *p = NULL;
+    if (en->rate_timer)
+        event_free(en->rate_timer);
     for (size_t b = 0; b < KEY_BUCKETS; b++) {
         for (s_key_t *e = en->keys[b], *n; e; e = n) {
             n = e->next;
@@ -349,13 +449,6 @@ static int s_host_record(eng_enroll_t *en, const char *host_id,
     return rc;
 }
 
-static void s_token_hash(const char *token, char out[ENG_TOKEN_HASH_LEN])
-{
-    unsigned char h[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256(h, (const unsigned char *)token, strlen(token));
-    sodium_bin2hex(out, ENG_TOKEN_HASH_LEN, h, sizeof(h));
-}
-
 /* A host that has an approved key presents a new one with a valid token:
  * the new key is approved, the old one keeps working for the overlap
  * window (so a second agent process or a slow restart is not cut off),
@@ -417,7 +510,7 @@ static eng_gate_t s_hello_unknown(eng_enroll_t *en, const char *key,
     if (token && *token) {
         char hash[ENG_TOKEN_HASH_LEN];
         eng_enroll_token_t t;
-        s_token_hash(token, hash);
+        eng_enroll_token_hash(token, hash);
         if (strlen(token) > 256 ||
             eng_store_enroll_token_take(en->ctx->store, hash, k.created_ms,
                                         &t) < 0) {
@@ -436,10 +529,16 @@ static eng_gate_t s_hello_unknown(eng_enroll_t *en, const char *key,
         return s_deny(en, env->id, CMN_ERR_DENIED, "unknown key and "
                       "enrollment is closed", reply, len);
     } else if (en->npending >= 1000) {
-        CMN_WARN("hello as host %s (key %s) refused: 1000 hosts pending "
-                 "approval already", h->host_id, fp);
+        if (s_warn_now(en))
+            CMN_WARN("hello as host %s (key %s) refused: 1000 hosts pending "
+                     "approval already (%llu dropped or refused)", h->host_id,
+                     fp, (unsigned long long)en->dropped);
         return s_deny(en, env->id, CMN_ERR_UNAVAILABLE, "too many hosts "
                       "pending approval", reply, len);
+    } else if (!eng_rate_take(&en->rate, s_now(en))) {
+        s_rate_refuse(en, h->host_id, fp);
+        return s_deny(en, env->id, CMN_ERR_UNAVAILABLE, "too many new hosts; "
+                      "try again later", reply, len);
     }
     /* One pending key per host: a newer one (setup run again) replaces it;
      * the admin approves by the fingerprint shown. */
@@ -481,13 +580,6 @@ static eng_gate_t s_hello_unknown(eng_enroll_t *en, const char *key,
     snprintf(msg, sizeof(msg), "host %s is pending approval (key %s)",
              h->host_id, fp);
     return s_deny(en, env->id, CMN_ERR_DENIED, msg, reply, len);
-}
-
-/* Rate limit for drop warnings: the 1st, 2nd, 4th, 8th, ... */
-static bool s_warn_now(eng_enroll_t *en)
-{
-    en->dropped++;
-    return (en->dropped & (en->dropped - 1)) == 0;
 }
 
 eng_gate_t eng_enroll_gate(eng_enroll_t *en, const char *key,
@@ -736,6 +828,37 @@ int eng_enroll_forget(eng_enroll_t *en, const char *host_id,
     return 0;
 }
 
+/* Why a known key cannot be pre-registered (CMN_ERR_EXISTS, -1). */
+static int s_known_key(eng_enroll_t *en, const eng_hostkey_t *k)
+{
+    char host[ENG_NAME_LEN + ENG_ID_LEN + 16] = "";
+    char name[ENG_NAME_LEN];
+    if (k->host_id[0]) {
+        if (s_host_name(en, k->host_id, name, sizeof(name)) == 0)
+            snprintf(host, sizeof(host), "host %s (%s)", name, k->host_id);
+        else
+            snprintf(host, sizeof(host), "host id %s", k->host_id);
+        cmn_err_reset();
+    }
+    switch (k->state) {
+    case ENG_KEY_REVOKED:
+        return CMN_ERR(CMN_ERR_EXISTS, "key %s is known already and was "
+                       "revoked; make a new key pair on the host "
+                       "(herd-agent-setup)", k->fingerprint);
+    case ENG_KEY_PENDING:
+        return CMN_ERR(CMN_ERR_EXISTS, "key %s is known already: %s is "
+                       "pending approval with it; approve that host instead "
+                       "(POST /hosts/{id}/approve)", k->fingerprint, host);
+    default:
+        if (k->host_id[0])
+            return CMN_ERR(CMN_ERR_EXISTS, "key %s is registered already: it "
+                           "is the key of %s", k->fingerprint, host);
+        return CMN_ERR(CMN_ERR_EXISTS, "key %s is registered already%s%s; "
+                       "it has not connected yet", k->fingerprint,
+                       k->name[0] ? " as " : "", k->name);
+    }
+}
+
 int eng_enroll_register(eng_enroll_t *en, const char *public_key,
                         const char *name, const char *user)
 {
@@ -748,77 +871,55 @@ int eng_enroll_register(eng_enroll_t *en, const char *public_key,
         return CMN_ERR(CMN_ERR_INVALID, "name: must be 1..%d printable "
                        "characters", ENG_NAME_LEN - 1);
     s_key_t *e = s_find(en, public_key);
-    if (e && e->k.state == ENG_KEY_REVOKED)
-        return CMN_ERR(CMN_ERR_STATE, "this key was revoked; make a new key "
-                       "pair on the host (herd-agent-setup)");
-    if (e && e->k.state == ENG_KEY_APPROVED)
-        return CMN_ERR(CMN_ERR_EXISTS, "this key is registered already");
-    eng_hostkey_t k = e ? e->k : (eng_hostkey_t){0};
+    if (e)
+        return s_known_key(en, &e->k);
+    for (size_t b = 0; name && *name && b < KEY_BUCKETS; b++)
+        for (s_key_t *o = en->keys[b]; o; o = o->next)
+            if (o->k.state == ENG_KEY_APPROVED && !o->k.host_id[0] &&
+                strcmp(o->k.name, name) == 0)
+                return CMN_ERR(CMN_ERR_EXISTS, "name: '%s' is pre-registered "
+                               "already, for key %s, which has not "
+                               "connected yet", name, o->k.fingerprint);
+    eng_hostkey_t k = {0};
     snprintf(k.public_key, sizeof(k.public_key), "%s", public_key);
     cmn_key_fingerprint(public_key, k.fingerprint);
     snprintf(k.name, sizeof(k.name), "%s", name ? name : "");
     k.state = ENG_KEY_APPROVED;
-    k.created_ms = k.created_ms ? k.created_ms : (int64_t)cmn_time_ms();
-    k.approved_ms = (int64_t)cmn_time_ms();
+    k.created_ms = (int64_t)cmn_time_ms();
+    k.approved_ms = k.created_ms;
     if (s_put(en, &k) < 0)
         return -1;
-    if (k.host_id[0])
-        eng_store_host_set_status(en->ctx->store, k.host_id,
-                                  ENG_HOST_CONNECTING, k.approved_ms);
-    eng_event(en->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_KEY_REGISTERED,
-              k.host_id[0] ? k.host_id : NULL, NULL, user,
-              "Host key %s registered%s%s", k.fingerprint,
+    eng_event(en->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_KEY_REGISTERED, NULL,
+              NULL, user, "Host key %s registered%s%s", k.fingerprint,
               k.name[0] ? " for " : "", k.name);
     return 0;
 }
 
-/* A token stored (hash only) in `store`; the text, malloc'd. */
-static char *s_token_new(eng_store_t *store, const char *name,
-                         int64_t lifetime_s)
+char *eng_enroll_token_make(eng_enroll_t *en, const char *name,
+                            int64_t lifetime_s, const char *user,
+                            char id_out[ENG_ID_LEN])
 {
-    if (name && *name && !cmn_str_printable(name, ENG_NAME_LEN - 1, NULL)) {
-        CMN_ERR(CMN_ERR_INVALID, "name: must be 1..%d printable characters",
-                ENG_NAME_LEN - 1);
+    if (!en) {
+        CMN_ERR(CMN_ERR_UNSUPPORTED, "agents.curve is false");
         return NULL;
     }
-    if (lifetime_s < 0 || lifetime_s > 366LL * 86400) {
-        CMN_ERR(CMN_ERR_INVALID, "lifetime: 0 .. 31622400 seconds");
+    char id[ENG_ID_LEN];
+    char *tok = eng_enroll_token_store(en->ctx->store, name, lifetime_s,
+                                      user, id);
+    if (!tok)
         return NULL;
-    }
-    unsigned char raw[24];
-    randombytes_buf(raw, sizeof(raw));
-    char *tok = malloc(64);
-    if (!tok) {
-        CMN_ERR(CMN_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    sodium_bin2base64(tok, 64, raw, sizeof(raw),
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    eng_enroll_token_t t = {0};
-    s_token_hash(tok, t.hash);
-    snprintf(t.name, sizeof(t.name), "%s", name ? name : "");
-    t.created_ms = (int64_t)cmn_time_ms();
-    t.expires_ms = lifetime_s ? t.created_ms + lifetime_s * 1000 : 0;
-    if (eng_store_enroll_token_insert(store, &t) < 0) {
-        free(tok);
-        return NULL;
-    }
+    eng_event(en->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_KEY_REGISTERED, NULL,
+              NULL, user, "Enrollment token %s created%s%s", id,
+              name && *name ? " for " : "", name ? name : "");
+    if (id_out)
+        snprintf(id_out, ENG_ID_LEN, "%s", id);
     return tok;
 }
 
 char *eng_enroll_token_create(eng_enroll_t *en, const char *name,
                               int64_t lifetime_s, const char *user)
 {
-    if (!en) {
-        CMN_ERR(CMN_ERR_UNSUPPORTED, "agents.curve is false");
-        return NULL;
-    }
-    char *tok = s_token_new(en->ctx->store, name, lifetime_s);
-    if (tok)
-        eng_event(en->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_KEY_REGISTERED, NULL,
-                  NULL, user, "Enrollment token created%s%s",
-                  name && *name ? " for " : "", name ? name : "");
-    return tok;
+    return eng_enroll_token_make(en, name, lifetime_s, user, NULL);
 }
 
 int eng_enroll_cli_show_key(const eng_conf_t *conf)
@@ -835,26 +936,4 @@ int eng_enroll_cli_show_key(const eng_conf_t *conf)
     printf("engine public key:  %s\nfingerprint:        %s\nkey file:           "
            "%s\n", key, fp, p);
     return 0;
-}
-
-int eng_enroll_cli_token(const eng_conf_t *conf, const char *name,
-                         int64_t lifetime_s)
-{
-    eng_store_t *st = eng_store_open(conf->database);
-    if (!st)
-        return -1;
-    char *tok = s_token_new(st, name, lifetime_s);
-    if (tok) {
-        eng_event_t ev = { .severity = ENG_SEV_NORMAL,
-                           .code = ENG_EV_HOST_KEY_REGISTERED };
-        snprintf(ev.description, sizeof(ev.description), "Enrollment token "
-                 "created%s%s (herd-engine --enroll-token)",
-                 name && *name ? " for " : "", name ? name : "");
-        eng_store_event_add(st, &ev);
-        printf("%s\n", tok);
-    }
-    eng_store_destroy(&st);
-    int rc = tok ? 0 : -1;
-    free(tok);
-    return rc;
 }

@@ -109,7 +109,9 @@ void eng_enroll_host_json(eng_enroll_t *en, const char *host_id,
  * messages are dropped from now on, also on the open connection, and its
  * handshakes refused.
  * register: pre-register a public key (Z85), approved, for a host not yet
- * seen; `name` (may be "") names it at its first hello.
+ * seen; `name` (may be "") names it at its first hello. CMN_ERR_EXISTS
+ * naming the fingerprint if the key is known in any state, or naming the
+ * name if another pre-registered key that has not said hello yet has it.
  * forget: the host was removed: its keys are revoked.
  * With en NULL (agents.curve: false) approve and forget do nothing and
  * return 0; the others fail with CMN_ERR_UNSUPPORTED. */
@@ -127,6 +129,44 @@ int eng_enroll_forget(eng_enroll_t *en, const char *host_id,
  * token text (malloc'd, caller frees; only its hash is stored) or NULL. */
 char *eng_enroll_token_create(eng_enroll_t *en, const char *name,
                               int64_t lifetime_s, const char *user);
+/* The same, also giving the token's id (what the API lists and deletes it
+ * by) in id_out (may be NULL); `user` (may be NULL) is stored as its
+ * creator. */
+char *eng_enroll_token_make(eng_enroll_t *en, const char *name,
+                            int64_t lifetime_s, const char *user,
+                            char id_out[ENG_ID_LEN]);
+/* The stored form of a token text: SHA-256 as hex. */
+void eng_enroll_token_hash(const char *token, char out[ENG_TOKEN_HASH_LEN]);
+/* Make a token and store it in `store` (no event): the text (malloc'd) and
+ * its id in id_out (may be NULL), or NULL with CMN_ERR_INVALID naming a
+ * bad name or lifetime (0 .. 366 days). `user` (may be NULL) is kept. */
+char *eng_enroll_token_store(eng_store_t *store, const char *name,
+                             int64_t lifetime_s, const char *user,
+                             char id_out[ENG_ID_LEN]);
+/* Revoke (delete) the token `id`: it can no longer enroll; an event names
+ * it and `user`. Works whether or not agents.curve is on (ctx->store).
+ * 0, or -1 with CMN_ERR_NOT_FOUND naming the id. */
+int eng_enroll_token_delete(eng_ctx_t *ctx, const char *id, const char *user);
+
+/* Rate of new pending hosts (agents.pending_rate): a token bucket of
+ * per_min a minute holding at most per_min (0: no limit). Times are the
+ * caller's milliseconds (monotonic); a clock going back refills nothing. */
+typedef struct {
+    int64_t per_min;
+    int64_t level;              /* in 1/60000 of a hello */
+    int64_t last_ms;
+} eng_rate_t;
+
+/* Full bucket at now_ms. */
+void eng_rate_init(eng_rate_t *r, int64_t per_min, int64_t now_ms);
+/* true and one taken if the bucket holds one at now_ms; false if not. */
+bool eng_rate_take(eng_rate_t *r, int64_t now_ms);
+
+/* For tests: the clock (monotonic ms) of the pending-host rate limit and
+ * of its summary events; NULL: cmn_mono_ms. Refills the bucket. */
+void eng_enroll_set_clock(eng_enroll_t *en, int64_t (*now_ms)(void));
+/* Hellos refused by the rate limit since the start. */
+uint64_t eng_enroll_rate_refused(const eng_enroll_t *en);
 
 /* Command-line helpers of herd-engine (work next to a running engine):
  * print the engine's public key and fingerprint (--show-key), or create
@@ -138,11 +178,13 @@ int eng_enroll_cli_token(const eng_conf_t *conf, const char *name,
 
 /* Event codes of this module (stable, shown in the API). */
 enum {
-    ENG_EV_HOST_PENDING = 110,      /* unknown key said hello */
+    ENG_EV_HOST_PENDING = 109,      /* unknown key said hello (was 110,
+                                       which ENG_EV_HOST_ADMIN also is) */
     ENG_EV_HOST_APPROVED = 111,
-    ENG_EV_HOST_KEY_REVOKED = 112,
-    ENG_EV_HOST_KEY_REFUSED = 113,  /* impostor, revoked key, bad token */
-    ENG_EV_HOST_KEY_REGISTERED = 114,
+    ENG_EV_HOST_KEY_REVOKED = 112,  /* also: enrollment token deleted */
+    ENG_EV_HOST_KEY_REFUSED = 113,  /* impostor, revoked key, bad token;
+                                       new hosts over agents.pending_rate */
+    ENG_EV_HOST_KEY_REGISTERED = 114,   /* also: enrollment token made */
     ENG_EV_HOST_KEY_ROTATED = 115,
 };
 

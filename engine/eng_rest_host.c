@@ -444,13 +444,14 @@ s_token_create(eng_rest_call_t *call)
         }
         expiry = json_integer_value(e);
     }
-    char *tok = eng_enroll_token_create(eng_agents_enroll(call->ctx->agents),
-                                        name, (int64_t)expiry,
-                                        call->user.name);
+    char id[ENG_ID_LEN];
+    char *tok = eng_enroll_token_make(eng_agents_enroll(call->ctx->agents),
+                                      name, (int64_t)expiry, call->user.name,
+                                      id);
     if (!tok)
         goto fail;
-    json_t *out = json_pack("{s:s,s:s,s:I}", "name", name, "token", tok,
-                            "expiry", expiry);
+    json_t *out = json_pack("{s:s,s:s,s:s,s:I}", "id", id, "name", name,
+                            "token", tok, "expiry", expiry);
     free(tok);
     json_decref(root);
     eng_rest_reply_as(call->req, 201, "enrollment_token", out);
@@ -458,6 +459,69 @@ s_token_create(eng_rest_call_t *call)
 fail:
     json_decref(root);
     eng_rest_reply_err(call->req);
+}
+
+/* A token as the API shows it: never its text nor its hash. */
+static json_t *
+s_token_json(const eng_enroll_token_t *t)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_string(t->id));
+    json_object_set_new(o, "href", json_sprintf(ENG_REST_BASE
+                        "/hosts/enrollmenttokens/%s", t->id));
+    json_object_set_new(o, "name", eng_rest_str(t->name));
+    json_object_set_new(o, "created", json_integer(t->created_ms));
+    if (t->expires_ms)
+        json_object_set_new(o, "expiry_time", json_integer(t->expires_ms));
+    if (t->created_by[0])
+        json_object_set_new(o, "created_by", eng_rest_str(t->created_by));
+    return o;
+}
+
+/* GET /hosts/enrollmenttokens[/{id}], DELETE /hosts/enrollmenttokens/{id}:
+ * SuperUser only, also to read (the generic role check lets every role
+ * read). Lists only tokens that can still enroll. */
+static void
+s_tokens(eng_rest_call_t *call)
+{
+    eng_store_t *s = call->ctx->store;
+    int64_t now = (int64_t)cmn_time_ms();
+    if (call->user.role != ENG_ROLE_SUPERUSER) {
+        CMN_ERR(CMN_ERR_DENIED, "role %s may not see or change enrollment "
+                "tokens (SuperUser only)", eng_role_name(call->user.role));
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    if (call->route.kind == ENG_ROUTE_TOKENS) {
+        eng_enroll_token_t *t = NULL;
+        size_t n = 0;
+        if (eng_store_enroll_token_list(s, now, &t, &n) < 0) {
+            eng_rest_reply_err(call->req);
+            return;
+        }
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(list, s_token_json(&t[i]));
+        free(t);
+        eng_rest_reply(call->req, 200,
+                       json_pack("{s:o}", "enrollment_token", list));
+        return;
+    }
+    if (call->method == ENG_REST_DELETE) {
+        if (eng_enroll_token_delete(call->ctx, call->route.id,
+                                    call->user.name) < 0) {
+            eng_rest_reply_err(call->req);
+            return;
+        }
+        eng_rest_reply(call->req, 200, NULL);
+        return;
+    }
+    eng_enroll_token_t t;
+    if (eng_store_enroll_token_get(s, call->route.id, now, &t) < 0) {
+        eng_rest_reply_err(call->req);
+        return;
+    }
+    eng_rest_reply_as(call->req, 200, "enrollment_token", s_token_json(&t));
 }
 
 /* POST /hosts {"name", "curve_key": {"public_key": Z85}}: pre-register a
@@ -537,9 +601,7 @@ eng_rest_handle_hosts(eng_rest_call_t *call)
     }
     if (call->route.kind == ENG_ROUTE_TOKENS ||
         call->route.kind == ENG_ROUTE_TOKEN) {
-        CMN_ERR(CMN_ERR_UNSUPPORTED, "listing and deleting enrollment "
-                "tokens is not done yet");
-        eng_rest_reply_err(call->req);
+        s_tokens(call);
         return;
     }
     eng_host_t h;

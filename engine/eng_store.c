@@ -497,6 +497,20 @@ static const migration_t s_migrations[] = {
         "  created_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;",
         NULL,
     },
+    {
+        /* Enrollment tokens get an id (a UUID, for the API to list and
+         * delete them by; rows of older versions get one here) and who
+         * made them. */
+        "ALTER TABLE enroll_tokens ADD COLUMN id TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE enroll_tokens ADD COLUMN created_by TEXT NOT NULL "
+        "  DEFAULT '';"
+        "UPDATE enroll_tokens SET id = lower(hex(randomblob(4)) || '-' ||"
+        "  hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) ||"
+        "  '-' || substr('89ab', 1 + abs(random() % 4), 1) ||"
+        "  substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)));"
+        "CREATE UNIQUE INDEX enroll_tokens_id ON enroll_tokens(id);",
+        NULL,
+    },
 };
 
 #define SCHEMA_VERSION \

@@ -419,10 +419,12 @@ typedef struct {
 } eng_hostkey_t;
 
 typedef struct {
+    char id[ENG_ID_LEN];            /* UUID: what the API shows and deletes */
     char hash[ENG_TOKEN_HASH_LEN];  /* SHA-256 of the token text, hex */
     char name[ENG_NAME_LEN];        /* host name to give, "" = hostname */
     int64_t expires_ms;             /* 0 = never */
     int64_t created_ms;
+    char created_by[ENG_NAME_LEN];  /* user name, "" = not recorded */
 } eng_enroll_token_t;
 
 /* Insert or replace the key row. */
@@ -433,7 +435,21 @@ int eng_store_hostkey_get(eng_store_t *s, const char *public_key,
 int eng_store_hostkey_list(eng_store_t *s, const char *host_id,
                            eng_hostkey_t **out, size_t *n);
 int eng_store_hostkey_delete_host(eng_store_t *s, const char *host_id);
+/* Insert a token; t->id "" gets a new UUID (written back only to the
+ * stored row: pass a token with its id set to know it). */
 int eng_store_enroll_token_insert(eng_store_t *s, const eng_enroll_token_t *t);
+/* Tokens still usable at now_ms (not expired; used ones are gone), oldest
+ * first; caller frees *out (never holds the hash: it is left ""). */
+int eng_store_enroll_token_list(eng_store_t *s, int64_t now_ms,
+                                eng_enroll_token_t **out, size_t *n);
+/* One token by id, if usable at now_ms: 0 and *out (hash left ""), or -1
+ * with CMN_ERR_NOT_FOUND naming the id (absent, used or expired). */
+int eng_store_enroll_token_get(eng_store_t *s, const char *id, int64_t now_ms,
+                               eng_enroll_token_t *out);
+/* Delete a token by id (expired or not): 0 and *out (may be NULL) as it
+ * was (hash left ""), or -1 with CMN_ERR_NOT_FOUND naming the id. */
+int eng_store_enroll_token_delete(eng_store_t *s, const char *id,
+                                  eng_enroll_token_t *out);
 /* Consume a token: deleted whether or not it has expired; 0 and *out, or
  * -1 with CMN_ERR_NOT_FOUND if absent or expired. */
 int eng_store_enroll_token_take(eng_store_t *s, const char *hash,

@@ -10,6 +10,7 @@
 
 #include "cmn_err.h"
 #include "cmn_log.h"
+#include "cmn_util.h"
 #include "eng_store_priv.h"
 
 CMN_LOG_INIT("engine.store");
@@ -176,16 +177,129 @@ eng_store_hostkey_delete_host(eng_store_t *s, const char *host_id)
 int
 eng_store_enroll_token_insert(eng_store_t *s, const eng_enroll_token_t *t)
 {
+    char id[ENG_ID_LEN];
+    if (t->id[0])
+        snprintf(id, sizeof(id), "%s", t->id);
+    else
+        cmn_uuid_generate(id);
     sqlite3_stmt *st = s_prep(s,
-        "INSERT INTO enroll_tokens (hash, name, expires_ms, created_ms) "
-        "VALUES (?1, ?2, ?3, ?4)");
+        "INSERT INTO enroll_tokens (hash, name, expires_ms, created_ms, id, "
+        "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, t->hash, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, t->name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, t->expires_ms);
     sqlite3_bind_int64(st, 4, t->created_ms);
+    sqlite3_bind_text(st, 5, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, t->created_by, -1, SQLITE_TRANSIENT);
     return s_done(s, st, "store enrollment token");
+}
+
+/* Columns shown by the API; never the hash. */
+#define TOKEN_COLS "id, name, expires_ms, created_ms, created_by"
+#define TOKEN_USABLE "(expires_ms = 0 OR expires_ms > ?1)"
+
+static void
+s_token_row(sqlite3_stmt *st, eng_enroll_token_t *t)
+{
+    memset(t, 0, sizeof(*t));
+    eng_store_col_str_(st, 0, t->id, sizeof(t->id));
+    eng_store_col_str_(st, 1, t->name, sizeof(t->name));
+    t->expires_ms = sqlite3_column_int64(st, 2);
+    t->created_ms = sqlite3_column_int64(st, 3);
+    eng_store_col_str_(st, 4, t->created_by, sizeof(t->created_by));
+}
+
+int
+eng_store_enroll_token_list(eng_store_t *s, int64_t now_ms,
+                            eng_enroll_token_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = s_prep(s, "SELECT " TOKEN_COLS " FROM enroll_tokens "
+                                 "WHERE " TOKEN_USABLE " "
+                                 "ORDER BY created_ms, id");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms);
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        eng_enroll_token_t *t = eng_store_list_grow_((void **)out, &cap, *n,
+                                                     sizeof(**out));
+        if (!t)
+            goto fail;
+        s_token_row(st, t);
+        (*n)++;
+    }
+    if (rc != SQLITE_DONE) {
+        ENG_STORE_ERR(s, "list enrollment tokens");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    return 0;
+fail:
+    sqlite3_finalize(st);
+    free(*out);
+    *out = NULL;
+    *n = 0;
+    return -1;
+}
+
+int
+eng_store_enroll_token_get(eng_store_t *s, const char *id, int64_t now_ms,
+                           eng_enroll_token_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *st = s_prep(s, "SELECT " TOKEN_COLS " FROM enroll_tokens "
+                                 "WHERE id = ?2 AND " TOKEN_USABLE);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    int ret = 0;
+    if (rc == SQLITE_ROW)
+        s_token_row(st, out);
+    else if (rc == SQLITE_DONE)
+        ret = CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token '%s' not found "
+                      "(never made, used, expired or deleted)", id);
+    else
+        ret = ENG_STORE_ERR(s, "read enrollment token %s", id);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int
+eng_store_enroll_token_delete(eng_store_t *s, const char *id,
+                              eng_enroll_token_t *out)
+{
+    eng_enroll_token_t t;
+    memset(&t, 0, sizeof(t));
+    sqlite3_stmt *st = s_prep(s, "SELECT " TOKEN_COLS " FROM enroll_tokens "
+                                 "WHERE id = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        s_token_row(st, &t);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE)
+        return CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token '%s' not found "
+                       "(never made, used or deleted)", id);
+    if (rc != SQLITE_ROW)
+        return ENG_STORE_ERR(s, "read enrollment token %s", id);
+    st = s_prep(s, "DELETE FROM enroll_tokens WHERE id = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    if (s_done(s, st, "delete enrollment token") < 0)
+        return -1;
+    if (out)
+        *out = t;
+    return 0;
 }
 
 int
@@ -193,8 +307,9 @@ eng_store_enroll_token_take(eng_store_t *s, const char *hash, int64_t now_ms,
                             eng_enroll_token_t *out)
 {
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *st = s_prep(s, "SELECT hash, name, expires_ms, created_ms "
-                                 "FROM enroll_tokens WHERE hash = ?1");
+    sqlite3_stmt *st = s_prep(s, "SELECT hash, name, expires_ms, created_ms, "
+                                 "id, created_by FROM enroll_tokens "
+                                 "WHERE hash = ?1");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
@@ -204,6 +319,8 @@ eng_store_enroll_token_take(eng_store_t *s, const char *hash, int64_t now_ms,
         eng_store_col_str_(st, 1, out->name, sizeof(out->name));
         out->expires_ms = sqlite3_column_int64(st, 2);
         out->created_ms = sqlite3_column_int64(st, 3);
+        eng_store_col_str_(st, 4, out->id, sizeof(out->id));
+        eng_store_col_str_(st, 5, out->created_by, sizeof(out->created_by));
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
