@@ -11,6 +11,7 @@
 #include "cmn_log.h"
 #include "cmn_util.h"
 #include "eng_migrate_priv.h"
+#include "eng_enginekey.h"
 #include "eng_enroll.h"
 #include "eng_ops.h"
 #include "eng_vmstate.h"
@@ -355,6 +356,8 @@ static uint8_t *s_on_hello(eng_agents_t *a, const char *host_id,
                   h->hypervisor_version);
     else
         CMN_INFO("host %s (%s) said hello again", rec.name, rec.id);
+    /* During an engine key rotation every hello gets the next key. */
+    eng_agents_key_on_hello(a, rec.id);
 
     Herd__Envelope env = HERD__ENVELOPE__INIT;
     Herd__HelloAck ack = HERD__HELLO_ACK__INIT;
@@ -392,6 +395,7 @@ static bool s_is_request_body(int body)
     case HERD__ENVELOPE__BODY_DISK_DELETE:
     case HERD__ENVELOPE__BODY_VM_MIGRATE:
     case HERD__ENVELOPE__BODY_JOB_CANCEL:
+    case HERD__ENVELOPE__BODY_ENGINE_KEY:
         return true;
     default:
         return false;
@@ -765,6 +769,9 @@ static eng_agents_t *s_new(eng_ctx_t *ctx, bool bind)
     if (bind) {
         cmn_zsock_opts_t opts = { .max_msg_bytes = a->max_msg };
         if (ctx->conf.agents_curve) {
+            /* A due key rotation is promoted before the key is loaded. */
+            if (eng_enginekey_promote_due(ctx) < 0)
+                goto fail;
             a->enroll = eng_enroll_new(ctx);
             if (!a->enroll)
                 goto fail;
@@ -776,6 +783,11 @@ static eng_agents_t *s_new(eng_ctx_t *ctx, bool bind)
                                        &opts, s_on_frame, a);
         if (!a->sock)
             goto fail;
+        if (a->enroll) {
+            a->ekey = eng_enginekey_new(ctx, a, a->enroll);
+            if (!a->ekey)
+                goto fail;
+        }
         a->timer = event_new(ctx->base, -1, EV_PERSIST, s_timer_cb, a);
         struct timeval tv = { 1, 0 };
         if (!a->timer || event_add(a->timer, &tv) < 0) {
@@ -813,6 +825,11 @@ void eng_agents_destroy(eng_agents_t **p)
     *p = NULL;
     if (a->timer)
         event_free(a->timer);
+    /* Before the pending callbacks: answers about the key rotation then
+     * change nothing, and a switch waiting for them is dropped. */
+    eng_enginekey_destroy(&a->ekey);
+    if (a->key_push_ev)
+        event_free(a->key_push_ev);
     /* Pending callbacks run here, while the host table still exists. */
     cmn_rpc_destroy(&a->rpc);
     if (a->dirty && a->ctx->store)

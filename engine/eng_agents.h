@@ -115,4 +115,64 @@ int eng_agents_disk_delete(eng_agents_t *a, const char *host_id,
 int eng_agents_ping(eng_agents_t *a, const char *host_id, eng_agents_cb cb,
                     void *opaque);
 
+/* ---- engine key rotation (eng_agents_key.c; eng_enginekey.h) ---------- */
+
+/* The rotation state of the bound socket, or NULL when detached or with
+ * agents.curve: false. */
+struct eng_enginekey *eng_agents_enginekey(eng_agents_t *a);
+
+/* EngineKey{public_key, switch_now, switch_time_ms} to host_id's agent:
+ * a typed request like those above. */
+int eng_agents_engine_key(eng_agents_t *a, const char *host_id,
+                          const char *public_key, bool switch_now,
+                          int64_t switch_ms, eng_agents_cb cb, void *opaque);
+
+/* A new rotation (or one resumed at start): every host's "has the next
+ * key" is forgotten. */
+void eng_agents_key_begin(eng_agents_t *a);
+/* The rotation ended (switched): later answers about it are ignored. */
+void eng_agents_key_end(eng_agents_t *a);
+
+/* Called once when every agent of a batch has answered. */
+typedef void (*eng_agents_key_done_cb)(void *opaque);
+typedef struct eng_agents_key_batch eng_agents_key_batch_t;
+
+/* Send the next key to every host with a session. Each OK marks the host
+ * as having it (first time: event 117) and tells the rotation
+ * (eng_enginekey_host_ready); an error is a warning event 117. With
+ * `done`, a batch is returned whose done(opaque) is called on the loop
+ * once every host sent to has answered, failed or timed out; NULL when
+ * nothing was sent (done is then never called). */
+eng_agents_key_batch_t *eng_agents_key_publish_all(eng_agents_t *a,
+                                                   const char *public_key,
+                                                   bool switch_now,
+                                                   int64_t switch_ms,
+                                                   eng_agents_key_done_cb done,
+                                                   void *opaque);
+/* The batch's done is never called (the batch frees itself later). */
+void eng_agents_key_batch_cancel(eng_agents_key_batch_t *b);
+
+/* At a hello during a rotation: send the next key to host_id soon (on
+ * the loop, after the hello is answered). */
+void eng_agents_key_on_hello(eng_agents_t *a, const char *host_id);
+
+/* True if every host with a session has confirmed the next key. */
+bool eng_agents_key_all_ready(eng_agents_t *a);
+
+/* Approved hosts (an approved, unexpired key bound to a host id) and
+ * whether each confirmed the next key of the current rotation. */
+typedef struct {
+    char id[ENG_ID_LEN];
+    char name[ENG_NAME_LEN];
+    bool has_next_key;
+} eng_agents_key_host_t;
+/* 0 and *out (malloc'd, caller frees) / *n, or -1 with an error recorded. */
+int eng_agents_key_hosts(eng_agents_t *a, eng_agents_key_host_t **out,
+                         size_t *n);
+
+/* Serve a new CURVE secret key on the ROUTER (cmn_zsock_rekey): agents'
+ * connections drop and come back with the new server key. 0 when
+ * detached; -1 with an error recorded. */
+int eng_agents_rekey(eng_agents_t *a, const char *secret_key);
+
 #endif /* ENG_AGENTS_H */

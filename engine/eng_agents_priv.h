@@ -27,6 +27,8 @@ typedef struct eng_hostent {
     bool session;                   /* accepted hello, not lost since */
     eng_host_status_t status;       /* mirror of the store's */
     uint64_t last_seen_mono;        /* ms, cmn_mono_ms() */
+    uint64_t key_gen;               /* engine key rotation it confirmed */
+    bool key_push;                  /* send it the next engine key soon */
     struct eng_hostent *next;       /* hash chain */
 } eng_hostent_t;
 
@@ -44,6 +46,12 @@ struct eng_agents {
     size_t nhosts;
     json_t *dirty;                  /* id -> "host" / "vm": stats to flush */
     uint64_t last_flush_mono;
+    /* Engine key rotation (eng_enginekey.h, eng_agents_key.c); NULL when
+     * detached or plain. */
+    struct eng_enginekey *ekey;
+    uint64_t key_gen;               /* current rotation; hosts that have
+                                       its key carry the same number */
+    struct event *key_push_ev;      /* sends to hosts with key_push */
 };
 
 /* eng_agents.c */

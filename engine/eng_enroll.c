@@ -15,6 +15,7 @@
 #include "cmn_util.h"
 #include "eng_agents.h"
 #include "eng_agents_priv.h"
+#include "eng_enginekey.h"
 
 CMN_LOG_INIT("eng.enroll");
 
@@ -935,5 +936,6 @@ int eng_enroll_cli_show_key(const eng_conf_t *conf)
     }
     printf("engine public key:  %s\nfingerprint:        %s\nkey file:           "
            "%s\n", key, fp, p);
-    return 0;
+    /* A rotation under way: its next key and switch time. */
+    return eng_enginekey_cli_show(conf->agents_key_dir);
 }

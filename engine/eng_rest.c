@@ -27,6 +27,7 @@
 #include "cmn_log.h"
 #include "cmn_util.h"
 #include "eng_agents.h"
+#include "eng_enginekey.h"
 #include "eng_enroll.h"
 #include "eng_pki.h"
 #include "eng_rest_priv.h"
@@ -593,6 +594,15 @@ s_key_path(eng_rest_t *rest, struct evhttp_request *req, const char *path)
     /* JSON whatever the Accept header says: a tool's format, not oVirt's. */
     json_t *j = json_pack("{s:s,s:s}", "public_key", eng_enroll_public_key(en),
                           "fingerprint", fp);
+    /* During a rotation the next key too: herd-agent-setup --fetch-key
+     * can then write it next to the current one. */
+    const char *next = eng_enginekey_next_public(
+        eng_agents_enginekey(rest->ctx->agents));
+    char nfp[CMN_KEY_FP_LEN];
+    if (j && next && cmn_key_fingerprint(next, nfp) == 0) {
+        json_object_set_new(j, "next_public_key", json_string(next));
+        json_object_set_new(j, "next_fingerprint", json_string(nfp));
+    }
     char *text = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
     json_decref(j);
     if (!text) {
