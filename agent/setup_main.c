@@ -208,12 +208,12 @@ static bool s_printable_arg(const char *s, size_t max, bool colon)
                                            : " \t\"'#:{}[],&*!|>%@`");
 }
 
-/* `s` for a message: at most 60 characters, anything not printable ASCII
- * shown as '?' (the text comes from the network). */
+/* `s` for a message: at most len - 1 characters, anything not printable
+ * ASCII shown as '?' (the text comes from the network). */
 static const char *s_clip(const char *s, char *buf, size_t len)
 {
     size_t n = 0;
-    for (; s && *s && n + 1 < len && n < 60; s++)
+    for (; s && *s && n + 1 < len; s++)
         buf[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
     buf[n] = '\0';
     return buf;
@@ -346,7 +346,7 @@ static int s_fetch_key(const char *api_url, const char *ca_file,
     json_error_t jerr;
     json_t *j = json_loadb(r.body, r.len, 0, &jerr);
     int rc = -1;
-    char clip[64];
+    char clip[200];
     if (r.status != 200) {
         const char *d = json_string_value(json_object_get(j, "detail"));
         CMN_ERR(CMN_ERR_UNAVAILABLE, "cannot fetch the engine key from %s: "

@@ -223,13 +223,20 @@ s_tls_ctx(const cmn_http_opts_t *o)
     }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     bool ca = o->ca_file && o->ca_file[0];
+    if (ca && access(o->ca_file, R_OK) < 0) {
+        CMN_ERR_ERRNO(CMN_ERR_INVALID, "cannot read the CA file '%s'",
+                      o->ca_file);
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     int ok = ca ? SSL_CTX_load_verify_locations(ctx, o->ca_file, NULL)
                 : SSL_CTX_set_default_verify_paths(ctx);
     if (ok != 1) {
         unsigned long e = ERR_get_error();
+        const char *why = e ? ERR_reason_error_string(e) : NULL;
         CMN_ERR(CMN_ERR_INVALID, "cannot load the CA file '%s': %s",
                 ca ? o->ca_file : "(system store)",
-                e ? ERR_reason_error_string(e) : "unknown error");
+                why ? why : "no PEM certificate in it");
         SSL_CTX_free(ctx);
         return NULL;
     }
