@@ -233,6 +233,28 @@ test_post_body_and_status(void **state)
     cmn_http_resp_clear(&r);
 }
 
+/* A request to a server answering `ans` (NULL: never; `at_once`: to the
+ * first bytes) must fail with `code` and a message holding `frag`, and
+ * leave the answer empty. */
+static void
+s_expect_fail(const char *ans, size_t len, bool at_once, bool tls,
+              const cmn_http_opts_t *o, cmn_code_t code, const char *frag)
+{
+    srv_t s;
+    s_srv_start(&s, ans, len, at_once);
+    cmn_url_t u;
+    s_url(&u, tls, s.port, "/");
+    cmn_http_resp_t r;
+    cmn_err_reset();
+    assert_int_equal(cmn_http_request(&u, o, &r), -1);
+    s_srv_stop(&s);
+    assert_int_equal(cmn_err_code(), code);
+    if (!strstr(cmn_err_msg(), frag))
+        fail_msg("error '%s' lacks '%s'", cmn_err_msg(), frag);
+    assert_null(r.body);
+    assert_int_equal(r.status, 0);
+}
+
 static void
 test_answer_too_big(void **state)
 {
@@ -243,38 +265,20 @@ test_answer_too_big(void **state)
     int h = snprintf(ans, 100, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
                      "\r\n", blen);
     memset(ans + h, 'x', blen);
-    srv_t s;
-    s_srv_start(&s, ans, (size_t)h + blen, false);
-    cmn_url_t u;
-    s_url(&u, false, s.port, "/");
     cmn_http_opts_t o = { .method = "GET", .timeout_s = 5, .max_body = 1000 };
-    cmn_http_resp_t r;
-    cmn_err_reset();
-    assert_int_equal(cmn_http_request(&u, &o, &r), -1);
-    s_srv_stop(&s);
+    s_expect_fail(ans, (size_t)h + blen, false, false, &o, CMN_ERR_TOO_BIG,
+                  "larger than 1000 bytes");
     free(ans);
-    assert_int_equal(cmn_err_code(), CMN_ERR_TOO_BIG);
-    assert_non_null(strstr(cmn_err_msg(), "1000 bytes"));
-    assert_null(r.body);
-    assert_int_equal(r.status, 0);
 }
 
 static void
 test_no_answer_in_time(void **state)
 {
     (void)state;
-    srv_t s;
-    s_srv_start(&s, NULL, 0, false);
-    cmn_url_t u;
-    s_url(&u, false, s.port, "/");
     cmn_http_opts_t o = { .method = "GET", .timeout_s = 1,
                           .timeout_hint = " (see --timeout)" };
-    cmn_http_resp_t r;
-    cmn_err_reset();
-    assert_int_equal(cmn_http_request(&u, &o, &r), -1);
-    s_srv_stop(&s);
-    assert_int_equal(cmn_err_code(), CMN_ERR_TIMEOUT);
-    assert_string_equal(cmn_err_msg(), "no answer within 1 s (see --timeout)");
+    s_expect_fail(NULL, 0, false, false, &o, CMN_ERR_TIMEOUT,
+                  "no answer within 1 s (see --timeout)");
 }
 
 static void
@@ -283,36 +287,20 @@ test_tls_to_plain_server(void **state)
     (void)state;
     static const char ans[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0"
                               "\r\n\r\n";
-    srv_t s;
-    s_srv_start(&s, ans, sizeof(ans) - 1, true);    /* at the ClientHello */
-    cmn_url_t u;
-    s_url(&u, true, s.port, "/");
     cmn_http_opts_t o = { .method = "GET", .timeout_s = 5, .insecure = true };
-    cmn_http_resp_t r;
-    cmn_err_reset();
-    assert_int_equal(cmn_http_request(&u, &o, &r), -1);
-    s_srv_stop(&s);
-    assert_int_equal(cmn_err_code(), CMN_ERR_UNAVAILABLE);
-    assert_null(r.body);
-    assert_non_null(strstr(cmn_err_msg(), "TLS error"));
+    /* the plain answer comes back to the ClientHello */
+    s_expect_fail(ans, sizeof(ans) - 1, true, true, &o, CMN_ERR_UNAVAILABLE,
+                  "TLS error");
 }
 
 static void
 test_bad_ca_file(void **state)
 {
     (void)state;
-    srv_t s;
-    s_srv_start(&s, NULL, 0, false);
-    cmn_url_t u;
-    s_url(&u, true, s.port, "/");
     cmn_http_opts_t o = { .method = "GET", .timeout_s = 5,
                           .ca_file = "/nonexistent/ca.pem" };
-    cmn_http_resp_t r;
-    cmn_err_reset();
-    assert_int_equal(cmn_http_request(&u, &o, &r), -1);
-    s_srv_stop(&s);
-    assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
-    assert_non_null(strstr(cmn_err_msg(), "/nonexistent/ca.pem"));
+    s_expect_fail(NULL, 0, false, true, &o, CMN_ERR_INVALID,
+                  "cannot read the CA file '/nonexistent/ca.pem'");
 }
 
 static void
