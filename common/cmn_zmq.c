@@ -613,6 +613,24 @@ err:
     return NULL;
 }
 
+/* A routing identity for messages: 'text' when printable, else hex (the
+ * ids a ROUTER picks itself start with a zero byte). */
+static const char *
+s_peer_name(const uint8_t *peer, size_t len, char *buf, size_t size)
+{
+    bool text = len > 0;
+    for (size_t i = 0; i < len && text; i++)
+        text = peer[i] >= 0x20 && peer[i] < 0x7f;
+    if (text) {
+        snprintf(buf, size, "'%.*s'", (int)len, (const char *)peer);
+        return buf;
+    }
+    size_t n = snprintf(buf, size, "0x");
+    for (size_t i = 0; i < len && n + 3 <= size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%02x", peer[i]);
+    return buf;
+}
+
 int
 cmn_zsock_send(cmn_zsock_t *s, const uint8_t *peer, size_t peer_len,
                const void *data, size_t len)
@@ -629,6 +647,7 @@ cmn_zsock_send(cmn_zsock_t *s, const uint8_t *peer, size_t peer_len,
                        len, s->max_msg);
     }
     int rc = 0;
+    char pname[2 * 255 + 8];
     if (peer && zmq_send(s->zs, peer, peer_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         rc = -1;
     if (rc == 0 && zmq_send(s->zs, data, len, ZMQ_DONTWAIT) < 0)
@@ -637,8 +656,8 @@ cmn_zsock_send(cmn_zsock_t *s, const uint8_t *peer, size_t peer_len,
         int e = errno;
         s->stats.send_failures++;
         if (e == EHOSTUNREACH)
-            CMN_ERR(CMN_ERR_UNAVAILABLE, "peer '%.*s' is not connected",
-                    (int)peer_len, peer ? (const char *)peer : "");
+            CMN_ERR(CMN_ERR_UNAVAILABLE, "peer %s is not connected",
+                    s_peer_name(peer, peer_len, pname, sizeof(pname)));
         else if (e == EAGAIN)
             CMN_ERR(CMN_ERR_UNAVAILABLE, "%s: %s", s->endpoint,
                     peer ? "queue to peer is full" :

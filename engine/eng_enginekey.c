@@ -269,8 +269,8 @@ static void s_finish(eng_enginekey_t *ek)
     }
     size_t have = s_report_hosts(ek);
     eng_event(ek->ctx, ENG_SEV_NORMAL, ENG_EV_ENGINE_KEY_ROTATED, NULL, NULL,
-              user, "Engine key rotated: %s -> %s; %zu hosts have the new "
-              "key", ofp, nfp, have);
+              user, "Engine key rotated: %s -> %s; %zu host%s the new key",
+              ofp, nfp, have, have == 1 ? " has" : "s have");
     ek->active = false;
     ek->asap = false;
     ek->switch_ms = 0;

@@ -72,6 +72,21 @@ assert_eq "$NFP" "$(jget "$k" .next_fingerprint)" "herd-engine-key next_fingerpr
 out=$("$B/herd-engine" -c "$W/engine.yaml" --show-key 2>&1) || fail "--show-key: $out"
 assert_contains "$out" "$NEXT" "herd-engine --show-key prints the next key"
 
+# XML (oVirt's default) renders the same tree.
+x=$(curl -sf -u "admin@internal:$ADMIN_PW" "$API/enginekey") || fail "GET /enginekey as XML"
+assert_contains "$x" "<engine_key" "XML root"
+assert_contains "$x" "<next_public_key>" "XML next key"
+assert_contains "$x" "<has_next_key>true</has_next_key>" "XML has_next_key"
+# Any user reads the key; only SuperUser rotates or switches.
+printf 'reader-pw\n' >"$W/reader.pw"
+ctl user add reader --role ReadOnly --password-file "$W/reader.pw" >/dev/null || exit 1
+API_USER=reader@internal API_PW=reader-pw api_call GET /enginekey
+assert_eq 200 "$HTTP_STATUS" "ReadOnly reads /enginekey"
+API_USER=reader@internal API_PW=reader-pw api_call POST /enginekey/switch '{}'
+assert_eq 403 "$HTTP_STATUS" "ReadOnly switches the engine key"
+API_USER= api_call GET /enginekey
+assert_eq 401 "$HTTP_STATUS" "/enginekey without credentials"
+
 # A second rotation is refused, naming the switch time.
 assert_exit 1 "second rotate" "$B/herdctl" --url "$HERD_URL" engine key rotate
 assert_contains "$OUT" "under way" "second rotate"
@@ -101,7 +116,7 @@ assert_eq 0 "$(events_since "$E1" 103 "$HOST_ID")" "non_responsive events since 
 assert_eq 1 "$(events_since "$E1" 118)" "event 118 (rotated)"
 assert_eq 0 "$(events_since "$E1" 119)" "event 119 (a host missed the key)"
 d=$(api GET '/events?max=100' | jq -r '[.event[] | select(.code == "118")][0].description')
-assert_contains "$d" "1 hosts have the new key" "event 118 text"
+assert_contains "$d" "1 host has the new key" "event 118 text"
 log "scenario 1 passed: switched by hand, host stayed"
 
 # ---- 2. the agent is down at the switch; it comes back by its .next key
