@@ -9,6 +9,9 @@
 #    the timer switches; the agent, started again with its old engine key
 #    and the .next file, falls back to the next key, comes back, answers a
 #    ping and promotes the key.
+# 3. an engine restart resumes a rotation not yet due (the host gets the
+#    key again at its hello) and promotes one that is due before binding.
+# 4. --window 0 switches as soon as the connected host has the key.
 . "$(dirname "$0")/lib.sh"
 # The agent tries the other engine key after request_timeout without a
 # pong: keep that short.
@@ -142,4 +145,45 @@ wait_for host_status_is "$HOST_ID" up --timeout 10 ||
 wait_for agent_has "$AKEY" "$NEXT2" --timeout 10 ||
     fail "agent did not promote the next key: '$(key_of "$AKEY")'"
 log "scenario 2 passed: the agent fell back to the next key"
+
+# ---- 3. engine restarts: a rotation not yet due is resumed (the host gets
+# the key again at its hello), one due is promoted before the engine binds
+ctl engine key rotate --window 3600 >/dev/null || exit 1
+NEXT3=$(key_of "$KD/engine.next.pub")
+SW3=$(cat "$KD/engine.next.switch")
+wait_for agent_has "$AKEY.next" "$NEXT3" --timeout 10 || fail "agent did not get the third next key"
+engine_stop
+engine_start
+assert_eq "$NEXT2" "$(key_of "$KD/engine.pub")" "engine key after a restart before the switch time"
+j=$(api_ok GET /enginekey) || exit 1
+assert_eq "$NEXT3" "$(jget "$j" .rotation.next_public_key)" "rotation resumed after a restart"
+assert_eq "$SW3" "$(jget "$j" .rotation.switch_time)" "switch time kept over a restart"
+wait_for has_next --timeout 20 || fail "host did not get the next key again after the restart: $(api GET /enginekey)"
+E3=$(last_event_id)
+engine_stop
+printf '%s\n' $(( $(now_ms) - 1000 )) >"$KD/engine.next.switch"
+engine_start
+assert_eq "$NEXT3" "$(key_of "$KD/engine.pub")" "engine key promoted at start"
+[ -e "$KD/engine.next.key" ] && fail "engine.next.key left after the promotion at start"
+d=$(api GET '/events?max=100' | jq -r --argjson after "$E3" \
+    '[.event[] | select((.id | tonumber) > $after and .code == "118")][0].description')
+assert_contains "$d" "while the engine was down" "event 118 of a promotion at start"
+wait_for pinged --timeout 40 ||
+    fail "host did not come back after the promotion at start (status '$(host_status "$HOST_ID")')"
+wait_for agent_has "$AKEY" "$NEXT3" --timeout 10 ||
+    fail "agent did not promote the key: '$(key_of "$AKEY")'"
+log "scenario 3 passed: resumed, then promoted at start"
+
+# ---- 4. window 0: switched as soon as the connected host has the key
+wait_for host_status_is "$HOST_ID" up --timeout 10 || fail "host not up before scenario 4"
+E4=$(last_event_id)
+ctl engine key rotate --window 0 >/dev/null || exit 1
+NEXT4=$(key_of "$KD/engine.next.pub")
+switched4() { [ "$(key_of "$KD/engine.pub")" = "$NEXT4" ]; }
+wait_for switched4 --timeout 10 || fail "window 0 did not switch within 10 s"
+wait_for pinged --timeout 10 || fail "host ping after the window-0 switch"
+wait_for agent_has "$AKEY" "$NEXT4" --timeout 10 || fail "agent key after the window-0 switch"
+assert_eq 0 "$(events_since "$E4" 103 "$HOST_ID")" "non_responsive events in scenario 4"
+assert_eq 0 "$(events_since "$E4" 119)" "hosts that missed the window-0 key"
+log "scenario 4 passed: window 0"
 test_done
