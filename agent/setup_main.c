@@ -61,11 +61,11 @@ static void s_usage(FILE *f)
         "  --engine-key Z85        the engine's public key (40 characters)\n"
         "  --engine-key-file FILE  ... or read it from a file\n"
         "  --fetch-key             ... or fetch it from the engine's API\n"
-        "                          (GET %s); it must be\n"
-        "                          confirmed by --fingerprint or on a\n"
-        "                          terminal (--yes is not enough). During an\n"
-        "                          engine key rotation the next key is\n"
-        "                          stored too (DIR/engine.pub.next)\n"
+        "                          (GET %s);\n"
+        "                          it must be confirmed by --fingerprint or\n"
+        "                          on a terminal (--yes is not enough).\n"
+        "                          During an engine key rotation the next\n"
+        "                          key is stored too (DIR/engine.pub.next)\n"
         "  --api-url URL           where the API is (default\n"
         "                          https://HOST:%d, HOST from --engine);\n"
         "                          http:// for an engine without TLS\n"
@@ -236,6 +236,7 @@ static int s_key_url(const char *api_url, const char *endpoint,
                      cmn_url_t *u, char *shown, size_t len)
 {
     char derived[600];
+    const char *what = api_url ? "--api-url" : "the API URL from --engine";
     if (!api_url) {
         const char *host = endpoint + 6;        /* after tcp:// */
         const char *colon = strrchr(host, ':');
@@ -244,7 +245,7 @@ static int s_key_url(const char *api_url, const char *endpoint,
         api_url = derived;
     }
     if (cmn_url_parse(api_url, u) < 0)
-        return s_err_at("--api-url", api_url);
+        return s_err_at(what, api_url);
     if (strchr(u->target, '?'))
         return CMN_ERR(CMN_ERR_INVALID, "--api-url '%s': a query has no "
                        "place here", api_url);
