@@ -307,8 +307,10 @@ static void s_begin_switch(eng_enginekey_t *ek, const char *user,
     ek->cb = cb;
     ek->cb_opaque = opaque;
     evtimer_del(ek->timer);
-    CMN_INFO("engine key switch%s%s: telling the hosts", user ? " by " : "",
-             user ? user : " (switch time reached)");
+    CMN_INFO("engine key switch %s%s: telling the hosts", user ? "by " : "",
+             user ? user : (int64_t)cmn_time_ms() >= ek->switch_ms
+                               ? "(switch time reached)"
+                               : "(every connected host has the next key)");
     ek->batch = eng_agents_key_publish_all(ek->agents, ek->pub, true,
                                            (int64_t)cmn_time_ms(),
                                            s_batch_done, ek);
