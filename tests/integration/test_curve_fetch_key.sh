@@ -10,7 +10,8 @@
 #   URL, and nothing written;
 # - during an engine key rotation the next key goes to engine.pub.next
 #   (0644), only once the current key is confirmed; a later fetch without
-#   one removes it (a plain http:// server stands in for the engine).
+#   one removes it (a plain http:// server stands in for the engine, for
+#   bad answers too; then the real engine's rotation).
 . "$(dirname "$0")/lib.sh"
 SETUP="$B/herd-agent-setup"
 test_init
@@ -179,5 +180,20 @@ pub=$(cat "$R/keys/agent.pub")
 assert_exit 0 "fetch again after the rotation" fetch "$R" --api-url "$HERD_URL" --fingerprint "$FP"
 [ -e "$R/keys/engine.pub.next" ] && fail "stale engine.pub.next kept"
 assert_eq "$pub" "$(cat "$R/keys/agent.pub")" "key pair kept"
+
+# ---- the real engine during its key rotation --------------------------------
+ctl engine key rotate --window 3600 >/dev/null || exit 1
+ENEXT=$(grep -v '^#' "$W/engine/keys/engine.next.pub")
+ans=$(curl -sf "$KEYURL") || fail "GET $KEYURL during the rotation failed"
+assert_eq "$ENEXT" "$(jget "$ans" .next_public_key)" "the endpoint serves the next key"
+E="$W/rotating"; mkdir -p "$E"
+assert_exit 1 "rotation, wrong fingerprint (real engine)" fetch "$E" --api-url "$HERD_URL" \
+    --fingerprint "$WRONG"
+nothing_in "$E" "rotation, wrong fingerprint"
+assert_exit 0 "rotation (real engine)" fetch "$E" --api-url "$HERD_URL" --fingerprint "$FP"
+assert_contains "$OUT" "$(jget "$ans" .next_fingerprint)" "the next key's fingerprint is shown"
+assert_eq "$EKEY" "$(grep -v '^#' "$E/keys/engine.pub")" "engine.pub during the rotation"
+assert_eq "$ENEXT" "$(grep -v '^#' "$E/keys/engine.pub.next")" "engine.pub.next from the engine"
+assert_eq 644 "$(stat -c %a "$E/keys/engine.pub.next")" "engine.pub.next mode (real engine)"
 
 test_done
