@@ -1,5 +1,6 @@
-/* herdctl host approve|revoke|add|token: the engine's enrollment actions on
- * hosts' CURVE keys (see README, "Adding a host"). */
+/* herdctl host approve|revoke|add|token create|list|delete: the engine's
+ * enrollment actions on hosts' CURVE keys and one-time enrollment tokens
+ * (see README, "Adding a host"). */
 #include "ctl_priv.h"
 
 #include <ctype.h>
@@ -82,13 +83,70 @@ s_add(const ctl_opts_t *o, int argc, char **argv)
     return 0;
 }
 
-/* host token create NAME [--expiry SECONDS] */
+static void
+s_token_row(ctl_table_t *t, const json_t *e, const void *ctx)
+{
+    (void)ctx;
+    char created[40], expires[40];
+    ctl_time_local(ctl_jint(e, "created"), created, sizeof(created));
+    int64_t exp = ctl_jint(e, "expiry_time");
+    if (exp > 0)
+        ctl_time_local(exp, expires, sizeof(expires));
+    else
+        snprintf(expires, sizeof(expires), "never");
+    const char *row[] = { ctl_jstr(e, "id"), ctl_jstr(e, "name"), created,
+                          expires };
+    ctl_table_add(t, row);
+}
+
+/* host token list: the tokens that can still enroll a host. */
+static int
+s_token_list(const ctl_opts_t *o, int argc, char **argv)
+{
+    int rc = ctl_extra(argc, argv, 0, "host token list");
+    if (rc)
+        return rc;
+    static const char *const cols[] = { "ID", "NAME", "CREATED", "EXPIRES" };
+    return ctl_list(o, "/hosts/enrollmenttokens", "enrollment_token", 4, cols,
+                    s_token_row);
+}
+
+/* host token delete ID */
+static int
+s_token_delete(const ctl_opts_t *o, int argc, char **argv)
+{
+    if (argc < 1 || !argv[0][0] || argv[0][0] == '-')
+        return ctl_usage_error("host token delete: missing ID (see 'host "
+                               "token list')");
+    int rc = ctl_extra(argc, argv, 1, "host token delete");
+    if (rc)
+        return rc;
+    char seg[768], path[1024];
+    snprintf(path, sizeof(path), "/hosts/enrollmenttokens/%s",
+             ctl_seg(argv[0], seg, sizeof(seg)));
+    json_t *j = NULL;
+    if ((rc = ctl_call(o, "DELETE", path, NULL, &j)))
+        return rc;
+    if (o->json)
+        ctl_print_json(j);
+    else
+        printf("Enrollment token %s deleted; it can no longer enroll a "
+               "host\n", argv[0]);
+    json_decref(j);
+    return 0;
+}
+
+/* host token create NAME [--expiry SECONDS] | list | delete ID */
 static int
 s_token(const ctl_opts_t *o, int argc, char **argv)
 {
+    if (argc >= 1 && strcmp(argv[0], "list") == 0)
+        return s_token_list(o, argc - 1, argv + 1);
+    if (argc >= 1 && strcmp(argv[0], "delete") == 0)
+        return s_token_delete(o, argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "create") != 0)
         return ctl_usage_error("host token: expected 'create NAME "
-                               "[--expiry SECONDS]'");
+                               "[--expiry SECONDS]', 'list' or 'delete ID'");
     argc--;
     argv++;
     int rc = ctl_need_id(argc, argv, "host token create");
