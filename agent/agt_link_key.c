@@ -331,6 +331,18 @@ agt_ekey_decide(const agt_ekey_state_t *s)
     return s->have_next ? AGT_EKEY_USE_NEXT : AGT_EKEY_STAY;
 }
 
+/* How long the engine may be silent before the other key is tried:
+ * request_timeout, but at least three heartbeats (a new DEALER's first
+ * ping goes out one heartbeat after it was made). */
+static uint64_t
+s_silence_ms(const agt_conf_t *conf)
+{
+    int64_t s = conf->request_timeout;
+    if (s < 3 * conf->heartbeat_interval)
+        s = 3 * conf->heartbeat_interval;
+    return (uint64_t)s * 1000;
+}
+
 void
 agt_link_key_tick(agt_link_t *link)
 {
@@ -341,7 +353,7 @@ agt_link_key_tick(agt_link_t *link)
         .now_ms = cmn_mono_ms(),
         .dealer_ms = link->dealer_ms,
         .heard_ms = link->heard_ms,
-        .timeout_ms = (uint64_t)link->conf->request_timeout * 1000,
+        .timeout_ms = s_silence_ms(link->conf),
         .using_next = link->ekey_next,
     };
     if (!agt_ekey_stale(&s))
@@ -359,8 +371,8 @@ agt_link_key_tick(agt_link_t *link)
     bool to_next = c == AGT_EKEY_USE_NEXT;
     const char *key = to_next ? next : cur;
     char ofp[CMN_KEY_FP_LEN], nfp[CMN_KEY_FP_LEN];
-    CMN_WARN("no word from the engine for %llds with engine key %s: trying %s "
-             "key %s", (long long)link->conf->request_timeout, s_fp(link->ekey, ofp),
+    CMN_WARN("no word from the engine for %llus with engine key %s: trying %s "
+             "key %s", (unsigned long long)(s.timeout_ms / 1000), s_fp(link->ekey, ofp),
              to_next ? "its next" : "the current", s_fp(key, nfp));
     if (agt_link_dealer_open(link, key, to_next) < 0) {
         CMN_WARN("cannot make the engine link again: %s", cmn_err_msg());
