@@ -50,8 +50,8 @@ LIBS_ENGINE := $(shell pkg-config --libs sqlite3 jansson 2>/dev/null) \
 LIBS_AGENT  := $(shell pkg-config --libs libvirt 2>/dev/null) $(LIBS_COMMON)
 LIBS_CTL    := $(shell pkg-config --libs jansson 2>/dev/null) $(LIBS_TLS) \
                $(LIBS_COMMON)
-LIBS_SETUP  := $(shell pkg-config --libs jansson 2>/dev/null) $(LIBS_TLS) \
-               $(LIBS_COMMON)
+# herd-agent-setup: the same (jansson reads the fetched engine key).
+LIBS_SETUP  := $(LIBS_CTL)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 PREFIX ?= /usr/local
