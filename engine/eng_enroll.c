@@ -204,10 +204,10 @@ static void s_rate_report(eng_enroll_t *en)
     if (en->rate_unreported == 0)
         return;
     eng_event(en->ctx, ENG_SEV_WARNING, ENG_EV_HOST_KEY_REFUSED, NULL, NULL,
-              NULL, "Refused %llu hello(s) from new hosts%s (latest: %s): "
+              NULL, "Refused %llu %shello(s) from new hosts (latest: %s): "
               "more than %lld new hosts per minute (agents.pending_rate); "
               "they may retry", (unsigned long long)en->rate_unreported,
-              en->rate_reported ? " in the last minute" : "", en->rate_last,
+              en->rate_reported ? "more " : "", en->rate_last,
               (long long)en->rate.per_min);
     en->rate_unreported = 0;
     en->rate_reported = true;
