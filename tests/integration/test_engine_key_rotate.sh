@@ -96,6 +96,15 @@ assert_contains "$OUT" "under way" "second rotate"
 api_call POST /enginekey/rotate '{"window": 5, "colour": "red"}'
 assert_eq 400 "$HTTP_STATUS" "unknown member in the rotate body"
 assert_contains "$RESP" "colour" "unknown member named"
+api_call POST /enginekey/rotate '{"window": 2678401}'
+assert_eq 400 "$HTTP_STATUS" "window over 31 days"
+assert_contains "$RESP" "window" "fault names the window"
+x=$(curl -s -u "admin@internal:$ADMIN_PW" -H 'Content-Type: application/xml' \
+    --data-binary '<action><window>5</window><colour>red</colour></action>' \
+    "$API/enginekey/rotate")
+assert_contains "$x" "colour" "XML rotate body: unknown member named"
+assert_exit 2 "rotate --window abc" "$B/herdctl" --url "$HERD_URL" engine key rotate --window abc
+assert_exit 2 "engine key frob" "$B/herdctl" --url "$HERD_URL" engine key frob
 
 E1=$(last_event_id)
 out=$(ctl engine key switch) || exit 1
