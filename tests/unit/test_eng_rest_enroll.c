@@ -1,6 +1,7 @@
 /* Enrollment routes of the REST API: POST /hosts (pre-registration) and
  * POST /hosts/enrollmenttokens are routed as host writes, which only a
- * SuperUser may make; other methods and deeper paths are refused. */
+ * SuperUser may make; other methods and deeper paths are refused; reading
+ * tokens needs the handler's own SuperUser check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -69,12 +70,39 @@ test_roles(void **state)
     cmn_err_reset();
 }
 
+/* Token routes belong to "hosts", which every role may read: the generic
+ * check lets ReadOnly and Operator through to GET and DELETE is refused
+ * to them, so the token handler refuses non-SuperUsers itself, also for
+ * GET (test_curve_api checks the 403 on the real engine). */
+static void
+test_token_routes_need_own_check(void **state)
+{
+    (void)state;
+    eng_route_t r;
+    cmn_err_reset();
+    assert_int_equal(eng_rest_route("/ovirt-engine/api/hosts/enrollmenttokens",
+                                     &r), 0);
+    assert_string_equal(eng_rest_route_kind(&r), "hosts");
+    assert_int_equal(eng_auth_check(ENG_ROLE_READONLY, "GET", "hosts", NULL),
+                     0);
+    assert_int_equal(eng_auth_check(ENG_ROLE_OPERATOR, "GET", "hosts", NULL),
+                     0);
+    assert_int_equal(eng_rest_route(
+        "/ovirt-engine/api/hosts/enrollmenttokens/t1", &r), 0);
+    assert_string_equal(eng_rest_route_kind(&r), "hosts");
+    assert_int_equal(eng_auth_check(ENG_ROLE_OPERATOR, "DELETE", "hosts",
+                                    NULL), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_DENIED);
+    cmn_err_reset();
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_routes),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_token_routes_need_own_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
