@@ -22,6 +22,7 @@ CMN_LOG_INIT("agent.link");
 #define AGT_VERSION "0.1.0"
 #define STATS_CHUNK 500                 /* VMs per VmStatsBatch */
 
+/* The struct agt_link is in agt_link_priv.h (shared with agt_link_key.c). */
 
 /* ---- sending -------------------------------------------------------------- */
 
@@ -787,7 +788,7 @@ agt_link_handle_frame(agt_link_t *link, const uint8_t *data, size_t len)
 
 void
 agt_link_on_frame(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
-           const uint8_t *data, size_t len, void *opaque)
+                  const uint8_t *data, size_t len, void *opaque)
 {
     (void)sock;
     (void)peer;
