@@ -6,7 +6,11 @@
  * eng_enroll_zap_cb() about every handshake: revoked and expired keys are
  * refused; unknown keys are let in only when agents.enrollment is not
  * "closed", and then may do nothing but say hello, which records the host
- * as pending_approval with the key's fingerprint.
+ * as pending_approval with the key's fingerprint: at most
+ * agents.pending_rate new pending hosts a minute (a token bucket); a hello
+ * over it is answered CMN_ERR_UNAVAILABLE ("too many new hosts; try again
+ * later"), records nothing, and is counted in a warning event made at
+ * most once a minute.
  *
  * Every message is attributed to a host by the CURVE key it came with,
  * never by its routing identity (under CURVE agents let the ROUTER pick a

@@ -1,4 +1,5 @@
-/* REST handlers for /hosts: list, show, statistics, NICs and ping. */
+/* REST handlers for /hosts: list, show, statistics, NICs, ping, actions,
+ * pre-registration and enrollment tokens (create, list, show, delete). */
 #include "eng_rest_priv.h"
 #include "eng_migrate.h"
 
