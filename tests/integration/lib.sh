@@ -253,6 +253,8 @@ mount --bind "$d/cache" /var/cache/libvirt
 mount --bind "$d/etc" /etc/libvirt
 set +e
 stop() {
+    # The keeper sleep would outlive us (reparented to init): stop it.
+    [ -n "\${keeper:-}" ] && kill -TERM "\$keeper" 2>/dev/null
     # Guests first: libvirtd leaves them running when it exits, and they
     # would outlive the test.
     for f in /run/libvirt/qemu/*.pid; do
@@ -280,6 +282,7 @@ trap stop TERM INT
 ${HERD_LIBVIRT_WRAP:-} virtlogd -d -p /run/libvirt/virtlogd.pid
 ${HERD_LIBVIRT_WRAP:-} libvirtd -d -p /run/libvirt/libvirtd.pid
 sleep infinity &
+keeper=\$!
 wait
 EOF
     chmod +x "$d/init.sh"
