@@ -48,17 +48,31 @@ cmn_http_resp_clear(cmn_http_resp_t *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* Record why `url` is refused: "what: 'url' reason", or "URL 'url' reason"
+ * without a `what`. Returns -1. */
+static int
+s_url_bad(const char *what, const char *url, const char *reason)
+{
+    if (what)
+        return CMN_ERR(CMN_ERR_INVALID, "%s: '%s' %s", what, url, reason);
+    return CMN_ERR(CMN_ERR_INVALID, "URL '%s' %s", url, reason);
+}
+
 int
-cmn_url_parse(const char *url, cmn_url_t *u)
+cmn_url_parse_named(const char *url, const char *what, cmn_url_t *u)
 {
     memset(u, 0, sizeof(*u));
     if (!url || !*url)
-        return CMN_ERR(CMN_ERR_INVALID, "empty URL");
+        return what ? CMN_ERR(CMN_ERR_INVALID, "%s: empty URL", what)
+                    : CMN_ERR(CMN_ERR_INVALID, "empty URL");
     if (strlen(url) >= sizeof(u->target))
-        return CMN_ERR(CMN_ERR_INVALID, "URL '%.60s...' is too long", url);
+        return CMN_ERR(CMN_ERR_INVALID, "%s%sURL '%.60s...' is too long",
+                       what ? what : "", what ? ": " : "", url);
     struct evhttp_uri *e = evhttp_uri_parse(url);
     if (!e)
-        return CMN_ERR(CMN_ERR_INVALID, "'%s' is not a URL", url);
+        return what ? CMN_ERR(CMN_ERR_INVALID, "%s: '%s' is not a URL", what,
+                              url)
+                    : CMN_ERR(CMN_ERR_INVALID, "'%s' is not a URL", url);
     int rc = -1;
     const char *scheme = evhttp_uri_get_scheme(e);
     const char *host = evhttp_uri_get_host(e);
@@ -67,8 +81,7 @@ cmn_url_parse(const char *url, cmn_url_t *u)
     int port = evhttp_uri_get_port(e);
     if (!scheme || (strcasecmp(scheme, "http") != 0 &&
                     strcasecmp(scheme, "https") != 0)) {
-        CMN_ERR(CMN_ERR_INVALID, "URL '%s' must start with https:// or "
-                "http://", url);
+        s_url_bad(what, url, "must start with https:// or http://");
         goto out;
     }
     u->tls = strcasecmp(scheme, "https") == 0;
@@ -78,16 +91,15 @@ cmn_url_parse(const char *url, cmn_url_t *u)
         hl -= 2;
     }
     if (hl == 0 || hl >= sizeof(u->host)) {
-        CMN_ERR(CMN_ERR_INVALID, "URL '%s' has no host", url);
+        s_url_bad(what, url, "has no host");
         goto out;
     }
     if (evhttp_uri_get_userinfo(e)) {
-        CMN_ERR(CMN_ERR_INVALID, "URL '%s' must not carry a user name",
-                url);
+        s_url_bad(what, url, "must not carry a user name");
         goto out;
     }
     if (port == 0 || port > 65535) {
-        CMN_ERR(CMN_ERR_INVALID, "URL '%s': port out of range", url);
+        s_url_bad(what, url, "has a port out of range");
         goto out;
     }
     memcpy(u->host, host, hl);
@@ -96,10 +108,17 @@ cmn_url_parse(const char *url, cmn_url_t *u)
     snprintf(u->target, sizeof(u->target), "%s%s%s",
              path && *path ? path : "/", query ? "?" : "",
              query ? query : "");
+    u->fragment = evhttp_uri_get_fragment(e) != NULL;
     rc = 0;
 out:
     evhttp_uri_free(e);
     return rc;
+}
+
+int
+cmn_url_parse(const char *url, cmn_url_t *u)
+{
+    return cmn_url_parse_named(url, NULL, u);
 }
 
 /* Connect once with a timeout, to tell "refused" from "no route". */

@@ -20,11 +20,16 @@ typedef struct {
     char host[256];             /* name or address (IPv6 without brackets) */
     int port;                   /* as given, else 443 (https) or 80 */
     char target[1024];          /* path and ?query, "/" if none */
+    bool fragment;              /* had a #fragment (not in target) */
 } cmn_url_t;
 
 /* Take `url` apart into *u. -1 with CMN_ERR_INVALID naming the URL and
  * what is wrong (scheme, host, port, length). */
 int cmn_url_parse(const char *url, cmn_url_t *u);
+
+/* Same, naming where the URL came from in the error ("--url: 'x' has no
+ * host"); `what` NULL words it as cmn_url_parse does. */
+int cmn_url_parse_named(const char *url, const char *what, cmn_url_t *u);
 
 /* One extra request header; a list of them ends with a NULL name. */
 typedef struct {

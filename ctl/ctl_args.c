@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <event2/http.h>
+#include <strings.h>
 
 #include "cmn_err.h"
+#include "cmn_https.h"
 #include "cmn_util.h"
 
 int
@@ -77,50 +77,29 @@ ctl_parse_url(const char *url, ctl_opts_t *o)
 {
     if (strlen(url) >= sizeof(o->url))
         return CMN_ERR(CMN_ERR_INVALID, "--url: too long");
-    struct evhttp_uri *u = evhttp_uri_parse(url);
-    if (!u)
-        return CMN_ERR(CMN_ERR_INVALID, "--url: '%s' is not a URL", url);
-    int rc = -1;
-    const char *scheme = evhttp_uri_get_scheme(u);
-    const char *host = evhttp_uri_get_host(u);
-    const char *path = evhttp_uri_get_path(u);
-    int port = evhttp_uri_get_port(u);
-    if (!scheme || (strcasecmp(scheme, "http") != 0 &&
-                    strcasecmp(scheme, "https") != 0)) {
-        CMN_ERR(CMN_ERR_INVALID, "--url: '%s' must start with https:// or "
-                "http://", url);
-        goto out;
-    }
-    o->tls = strcasecmp(scheme, "https") == 0;
-    if (!host || !*host || strlen(host) >= sizeof(o->host)) {
-        CMN_ERR(CMN_ERR_INVALID, "--url: '%s' has no host", url);
-        goto out;
-    }
-    if (evhttp_uri_get_query(u) || evhttp_uri_get_fragment(u)) {
-        CMN_ERR(CMN_ERR_INVALID, "--url: '%s' must not have a query or "
-                "fragment", url);
-        goto out;
-    }
-    snprintf(o->url, sizeof(o->url), "%s", url);
-    snprintf(o->host, sizeof(o->host), "%s", host);
-    o->port = port > 0 ? port : o->tls ? 443 : 80;
+    cmn_url_t u;
+    if (cmn_url_parse_named(url, "--url", &u) < 0)
+        return -1;
+    if (strchr(u.target, '?') || u.fragment)
+        return CMN_ERR(CMN_ERR_INVALID, "--url: '%s' must not have a query "
+                       "or fragment", url);
+    /* The path is a prefix (a proxy's) before the API's own path. */
     char prefix[256];
-    size_t plen = path ? strlen(path) : 0;
-    if (plen >= sizeof(prefix)) {
-        CMN_ERR(CMN_ERR_INVALID, "--url: path too long");
-        goto out;
-    }
-    memcpy(prefix, path ? path : "", plen + 1);
+    size_t plen = strlen(u.target);
+    if (plen >= sizeof(prefix))
+        return CMN_ERR(CMN_ERR_INVALID, "--url: path too long");
+    memcpy(prefix, u.target, plen + 1);
     while (plen > 0 && prefix[plen - 1] == '/')
         prefix[--plen] = '\0';
     size_t alen = strlen(CTL_API_PATH);
     if (plen >= alen && strcmp(prefix + plen - alen, CTL_API_PATH) == 0)
         prefix[plen - alen] = '\0';     /* the URL already names the API */
+    snprintf(o->url, sizeof(o->url), "%s", url);
+    snprintf(o->host, sizeof(o->host), "%s", u.host);
+    o->port = u.port;
+    o->tls = u.tls;
     snprintf(o->base, sizeof(o->base), "%s" CTL_API_PATH, prefix);
-    rc = 0;
-out:
-    evhttp_uri_free(u);
-    return rc;
+    return 0;
 }
 
 int

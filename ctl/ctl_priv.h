@@ -48,7 +48,9 @@ int ctl_parse_size(const char *s, const char *what, uint64_t *out);
 int ctl_parse_uint(const char *s, const char *what, uint64_t min,
                    uint64_t max, uint64_t *out);
 
-/* Fill o->host, port, base from an http:// URL. -1 with CMN_ERR_INVALID. */
+/* Fill o->url, host (IPv6 without brackets), port, tls and base from an
+ * http:// or https:// URL (cmn_url_parse_named; no query, fragment or user
+ * name). -1 with CMN_ERR_INVALID naming --url. */
 int ctl_parse_url(const char *url, ctl_opts_t *o);
 
 /* Take the global options (--url, -o/--output, --timeout, --ca-file,

@@ -77,6 +77,35 @@ test_url_parse_bad(void **state)
     assert_non_null(strstr(cmn_err_msg(), "too long"));
 }
 
+/* cmn_url_parse_named puts the URL's source first; a fragment is noted,
+ * not sent. */
+static void
+test_url_parse_named(void **state)
+{
+    (void)state;
+    cmn_url_t u;
+    cmn_err_reset();
+    assert_int_equal(cmn_url_parse_named("ftp://h", "--api-url", &u), -1);
+    assert_string_equal(cmn_err_msg(), "--api-url: 'ftp://h' must start "
+                        "with https:// or http://");
+    cmn_err_reset();
+    assert_int_equal(cmn_url_parse_named("https://", "--api-url", &u), -1);
+    assert_string_equal(cmn_err_msg(), "--api-url: 'https://' has no host");
+    cmn_err_reset();
+    assert_int_equal(cmn_url_parse_named("https://h:x", "X", &u), -1);
+    assert_string_equal(cmn_err_msg(), "X: 'https://h:x' is not a URL");
+    cmn_err_reset();
+    assert_int_equal(cmn_url_parse("https://", &u), -1);
+    assert_string_equal(cmn_err_msg(), "URL 'https://' has no host");
+
+    cmn_err_reset();
+    OK(cmn_url_parse_named("https://h/a?q=1#frag", "X", &u));
+    assert_true(u.fragment);
+    assert_string_equal(u.target, "/a?q=1");
+    OK(cmn_url_parse("https://h/a", &u));
+    assert_false(u.fragment);
+}
+
 /* ---- a one-connection server -------------------------------------------------- */
 
 typedef struct {
@@ -341,6 +370,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_parse),
         cmocka_unit_test(test_url_parse_bad),
+        cmocka_unit_test(test_url_parse_named),
         cmocka_unit_test(test_get_answer),
         cmocka_unit_test(test_post_body_and_status),
         cmocka_unit_test(test_answer_too_big),

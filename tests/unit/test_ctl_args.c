@@ -103,6 +103,66 @@ test_url(void **state)
     expect_err("--url");
 }
 
+/* The messages for a bad --url name the option and the URL, and say what
+ * is wrong; a bad URL leaves the parsed fields alone. */
+static void
+test_url_bad(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *url;
+        const char *msg;
+    } bad[] = {
+        { "ftp://h:1", "--url: 'ftp://h:1' must start with https:// or "
+          "http://" },
+        { "engine:8443", "--url: 'engine:8443' must start with https://" },
+        { "http://", "--url: 'http://' has no host" },
+        { "http://h:1/?x=1", "--url: 'http://h:1/?x=1' must not have a "
+          "query or fragment" },
+        { "http://h:1/#top", "--url: 'http://h:1/#top' must not have a "
+          "query or fragment" },
+        { "http://h:12ab", "--url: 'http://h:12ab' is not a URL" },
+        { "http://bob:pw@h:1", "--url: 'http://bob:pw@h:1' must not carry "
+          "a user name" },
+        { "http://h:0", "--url: 'http://h:0' has a port out of range" },
+        { "", "--url: empty URL" },
+    };
+    ctl_opts_t o;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        memset(&o, 0, sizeof(o));
+        cmn_err_reset();
+        if (ctl_parse_url(bad[i].url, &o) == 0)
+            fail_msg("'%s' was accepted", bad[i].url);
+        assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
+        if (!strstr(cmn_err_msg(), bad[i].msg))
+            fail_msg("'%s': error '%s' lacks '%s'", bad[i].url,
+                     cmn_err_msg(), bad[i].msg);
+        assert_string_equal(o.host, "");
+        assert_string_equal(o.base, "");
+    }
+    char longurl[600] = "http://h/";
+    memset(longurl + 9, 'a', sizeof(longurl) - 10);
+    longurl[sizeof(longurl) - 1] = '\0';
+    cmn_err_reset();
+    assert_int_equal(ctl_parse_url(longurl, &o), -1);
+    expect_err("--url: too long");
+    char longpath[400] = "http://h/";
+    memset(longpath + 9, 'p', sizeof(longpath) - 10);
+    longpath[sizeof(longpath) - 1] = '\0';
+    cmn_err_reset();
+    assert_int_equal(ctl_parse_url(longpath, &o), -1);
+    expect_err("--url: path too long");
+
+    /* An IPv6 address loses its brackets: connect() wants it bare. */
+    cmn_err_reset();
+    assert_int_equal(ctl_parse_url("https://[::1]:9443/", &o), 0);
+    assert_string_equal(o.host, "::1");
+    assert_int_equal(o.port, 9443);
+    assert_true(o.tls);
+    assert_string_equal(o.url, "https://[::1]:9443/");
+    assert_string_equal(o.base, "/ovirt-engine/api");
+}
+
 static void
 test_globals(void **state)
 {
@@ -306,6 +366,7 @@ main(void)
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_uint),
         cmocka_unit_test(test_url),
+        cmocka_unit_test(test_url_bad),
         cmocka_unit_test(test_globals),
         cmocka_unit_test(test_vm_create_body),
         cmocka_unit_test(test_vm_create_errors),
