@@ -64,8 +64,10 @@ fx_clear_out(fx_t *f)
     f->nout = 0;
 }
 
+/* with_virt: libvirt's test driver; with_pool: a worker pool and
+ * statistics (the agent's daemon has both; tests and fuzzing may not). */
 static fx_t *
-fx_new(bool with_libvirt)
+fx_new2(bool with_virt, bool with_pool)
 {
     fx_t *f = calloc(1, sizeof(*f));
     f->base = event_base_new();
@@ -73,12 +75,15 @@ fx_new(bool with_libvirt)
     assert_int_equal(agt_conf_load(&f->conf, NULL), 0);
     f->conf.heartbeat_interval = 1;
     f->conf.request_timeout = 2;
-    if (with_libvirt) {
+    if (with_virt) {
         f->virt = agt_virt_new("test:///default", "/tmp/agt-link-test-images");
+        assert_non_null(f->virt);
+    }
+    if (with_pool) {
         f->pool = agt_pool_new(f->base, 2);
         f->stats = agt_stats_new("/tmp");
-        assert_non_null(f->virt);
         assert_non_null(f->pool);
+        assert_non_null(f->stats);
     }
     agt_link_opts_t o = { .base = f->base, .conf = &f->conf, .host_id = HOST_ID,
                           .virt = f->virt, .pool = f->pool, .stats = f->stats };
@@ -87,6 +92,12 @@ fx_new(bool with_libvirt)
     agt_link_set_send_hook(f->link, on_send, f);
     f->next_id = 500;
     return f;
+}
+
+static fx_t *
+fx_new(bool with_libvirt)
+{
+    return fx_new2(with_libvirt, with_libvirt);
 }
 
 static void
@@ -483,6 +494,85 @@ test_session_cycle(void **state)
     fx_free(f);
 }
 
+/* A link with a worker pool but no libvirt (virt NULL): hello, the
+ * engine's hello_ack, the vm_report, heartbeats and statistics go on
+ * without touching libvirt; the report has no VMs and commands are refused
+ * naming libvirt. (It used to crash on the vm_report's libvirt
+ * generation.) */
+static void
+test_pool_without_libvirt(void **state)
+{
+    (void)state;
+    fx_t *f = fx_new2(false, true);
+    f->conf.stats_interval = 1;
+    assert_int_equal(agt_link_start(f->link), 0);
+    Herd__Envelope *hello = sent_body(f, 0, HERD__ENVELOPE__BODY_HELLO, 5000);
+    assert_non_null(hello);
+    assert_string_equal(hello->hello->host_id, HOST_ID);
+
+    Herd__HelloAck ack = HERD__HELLO_ACK__INIT;
+    ack.engine_id = "engine-A";
+    ack.host_name = "h";
+    Herd__Envelope ae = HERD__ENVELOPE__INIT;
+    ae.body_case = HERD__ENVELOPE__BODY_HELLO_ACK;
+    ae.hello_ack = &ack;
+    size_t mark = f->nout;
+    answer(f, hello, CMN_OK, &ae);
+    assert_true(agt_link_has_session(f->link));
+    Herd__Envelope *rep = sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000);
+    assert_non_null(rep);
+    assert_int_equal(rep->vm_report->n_vms, 0);
+    answer(f, rep, CMN_OK, NULL);
+
+    /* heartbeats and host statistics go on */
+    mark = f->nout;
+    Herd__Envelope *ping = sent_body(f, mark, HERD__ENVELOPE__BODY_PING, 3000);
+    assert_non_null(ping);
+    Herd__Pong pong = HERD__PONG__INIT;
+    pong.engine_id = "engine-A";
+    Herd__Envelope pe = HERD__ENVELOPE__INIT;
+    pe.body_case = HERD__ENVELOPE__BODY_PONG;
+    pe.pong = &pong;
+    answer(f, ping, CMN_OK, &pe);
+    assert_true(agt_link_has_session(f->link));
+    assert_non_null(sent_body(f, mark, HERD__ENVELOPE__BODY_HOST_STATS, 3000));
+
+    /* libvirt work is refused, naming libvirt */
+    Herd__VmOp op = HERD__VM_OP__INIT;
+    Herd__Envelope e = HERD__ENVELOPE__INIT;
+    e.body_case = HERD__ENVELOPE__BODY_VM_OP;
+    e.vm_op = &op;
+    op.vm_id = TEST_DOM;
+    op.op = HERD__VM_OP_KIND__VM_OP_START;
+    expect_error(f, &e, CMN_ERR_UNAVAILABLE, "libvirt is not available");
+    Herd__DiskCreate dc = HERD__DISK_CREATE__INIT;
+    Herd__Envelope d = HERD__ENVELOPE__INIT;
+    d.body_case = HERD__ENVELOPE__BODY_DISK_CREATE;
+    d.disk_create = &dc;
+    dc.disk_id = "0f0e0d0c-0b0a-4909-8807-060504030201";
+    dc.size_bytes = 1 << 20;
+    expect_error(f, &d, CMN_ERR_UNAVAILABLE, "libvirt is not available");
+    Herd__VmMigrate vm = HERD__VM_MIGRATE__INIT;
+    Herd__Envelope m = HERD__ENVELOPE__INIT;
+    m.body_case = HERD__ENVELOPE__BODY_VM_MIGRATE;
+    m.vm_migrate = &vm;
+    vm.vm_id = TEST_DOM;
+    vm.job_id = "0f0e0d0c-0b0a-4909-8807-0605040302aa";
+    vm.dest_uri = "qemu+tcp://dest/system";
+    expect_error(f, &m, CMN_ERR_UNAVAILABLE, "libvirt");
+
+    /* a new session later: another empty report, still no crash */
+    mark = f->nout;
+    answer(f, rep, CMN_ERR_NO_SESSION, NULL);
+    hello = sent_body(f, mark, HERD__ENVELOPE__BODY_HELLO, 5000);
+    assert_non_null(hello);
+    answer(f, hello, CMN_OK, &ae);
+    rep = sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000);
+    assert_non_null(rep);
+    assert_int_equal(rep->vm_report->n_vms, 0);
+    fx_free(f);
+}
+
 int
 main(void)
 {
@@ -497,6 +587,7 @@ main(void)
         cmocka_unit_test(test_commands_on_libvirt),
         cmocka_unit_test(test_shutdown_ends_on_event),
         cmocka_unit_test(test_session_cycle),
+        cmocka_unit_test(test_pool_without_libvirt),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
