@@ -57,6 +57,21 @@ void eng_enroll_token_hash(const char *token, char out[ENG_TOKEN_HASH_LEN])
     sodium_bin2hex(out, ENG_TOKEN_HASH_LEN, h, sizeof(h));
 }
 
+/* Remove the tokens used or expired more than ENG_ENROLL_TOKEN_KEEP_MS
+ * ago. A failure is logged, not returned. */
+static void s_prune(eng_store_t *store, int64_t now_ms)
+{
+    int64_t n = eng_store_enroll_token_prune(store, now_ms);
+    if (n < 0) {
+        /* Only housekeeping: what the caller did stands. */
+        CMN_WARN("cannot remove old enrollment tokens: %s", cmn_err_msg());
+        cmn_err_reset();
+    } else if (n > 0) {
+        CMN_INFO("removed %lld enrollment token(s) used or expired more "
+                 "than 7 days ago", (long long)n);
+    }
+}
+
 char *eng_enroll_token_store(eng_store_t *store, const char *name,
                              int64_t lifetime_s, const char *user,
                              char id_out[ENG_ID_LEN])
@@ -93,6 +108,7 @@ char *eng_enroll_token_store(eng_store_t *store, const char *name,
     }
     if (id_out)
         snprintf(id_out, ENG_ID_LEN, "%s", t.id);
+    s_prune(store, t.created_ms);
     return tok;
 }
 

@@ -438,7 +438,7 @@ int eng_store_hostkey_delete_host(eng_store_t *s, const char *host_id);
 /* Insert a token; t->id "" gets a new UUID (written back only to the
  * stored row: pass a token with its id set to know it). */
 int eng_store_enroll_token_insert(eng_store_t *s, const eng_enroll_token_t *t);
-/* Tokens still usable at now_ms (not expired; used ones are gone), oldest
+/* Tokens still usable at now_ms (neither expired nor used), oldest
  * first; caller frees *out (never holds the hash: it is left ""). */
 int eng_store_enroll_token_list(eng_store_t *s, int64_t now_ms,
                                 eng_enroll_token_t **out, size_t *n);
@@ -446,13 +446,20 @@ int eng_store_enroll_token_list(eng_store_t *s, int64_t now_ms,
  * with CMN_ERR_NOT_FOUND naming the id (absent, used or expired). */
 int eng_store_enroll_token_get(eng_store_t *s, const char *id, int64_t now_ms,
                                eng_enroll_token_t *out);
-/* Delete a token by id (expired or not): 0 and *out (may be NULL) as it
- * was (hash left ""), or -1 with CMN_ERR_NOT_FOUND naming the id. */
+/* Delete a token by id (expired or not, never used): 0 and *out (may be
+ * NULL) as it was (hash left ""), or -1 with CMN_ERR_NOT_FOUND naming the
+ * id. */
 int eng_store_enroll_token_delete(eng_store_t *s, const char *id,
                                   eng_enroll_token_t *out);
-/* Consume a token: deleted whether or not it has expired; 0 and *out, or
- * -1 with CMN_ERR_NOT_FOUND if absent or expired. */
+/* Consume a token usable at now_ms: 0 and *out; its row stays, marked
+ * used, until eng_store_enroll_token_prune. -1 (*out zeroed) with
+ * CMN_ERR_NOT_FOUND saying "not found", "expired" or "already used". */
 int eng_store_enroll_token_take(eng_store_t *s, const char *hash,
                                 int64_t now_ms, eng_enroll_token_t *out);
+/* How long a used or expired token's row is kept (7 days). */
+#define ENG_ENROLL_TOKEN_KEEP_MS (7LL * 86400 * 1000)
+/* Delete the tokens that expired, or were used, more than
+ * ENG_ENROLL_TOKEN_KEEP_MS before now_ms; returns how many or -1. */
+int64_t eng_store_enroll_token_prune(eng_store_t *s, int64_t now_ms);
 
 #endif /* ENG_STORE_H */

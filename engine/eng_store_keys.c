@@ -1,7 +1,14 @@
 /* The SQLite store: agents' CURVE public keys (pending, approved, revoked,
  * rotations with an overlap) and one-time enrollment tokens (stored only as
  * their SHA-256). The rules live in eng_enroll.c. Statements are prepared
- * per call: these run on handshakes and admin actions, not per message. */
+ * per call: these run on handshakes and admin actions, not per message.
+ *
+ * A used token keeps its row, marked by a negative expires_ms (minus the
+ * time of use; the schema has no column for it), and an expired one keeps
+ * its row, for ENG_ENROLL_TOKEN_KEEP_MS: a late attempt is told "already
+ * used" or "expired" rather than "unknown". eng_store_enroll_token_prune
+ * removes them after that. The marker never leaves this file: used rows
+ * are not listed, got, deleted by id or handed out. */
 #include "eng_store.h"
 
 #include <stdio.h>
@@ -199,6 +206,7 @@ eng_store_enroll_token_insert(eng_store_t *s, const eng_enroll_token_t *t)
 /* Columns shown by the API; never the hash. */
 #define TOKEN_COLS "id, name, expires_ms, created_ms, created_by"
 #define TOKEN_USABLE "(expires_ms = 0 OR expires_ms > ?1)"
+#define TOKEN_UNUSED "expires_ms >= 0"
 
 static void
 s_token_row(sqlite3_stmt *st, eng_enroll_token_t *t)
@@ -278,7 +286,7 @@ eng_store_enroll_token_delete(eng_store_t *s, const char *id,
     eng_enroll_token_t t;
     memset(&t, 0, sizeof(t));
     sqlite3_stmt *st = s_prep(s, "SELECT " TOKEN_COLS " FROM enroll_tokens "
-                                 "WHERE id = ?1");
+                                 "WHERE id = ?1 AND " TOKEN_UNUSED);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -324,17 +332,41 @@ eng_store_enroll_token_take(eng_store_t *s, const char *hash, int64_t now_ms,
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
-        return CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token not found (or "
-                       "already used)");
+        return CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token not found");
     if (rc != SQLITE_ROW)
         return ENG_STORE_ERR(s, "read enrollment token");
-    st = s_prep(s, "DELETE FROM enroll_tokens WHERE hash = ?1");
+    int64_t expires = out->expires_ms;
+    if (expires < 0 || (expires != 0 && expires <= now_ms)) {
+        memset(out, 0, sizeof(*out));
+        return CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token %s",
+                       expires < 0 ? "already used" : "expired");
+    }
+    /* Used: the row stays (see the top of the file), marked with the time
+     * of use; never 0, which would mean "never expires". */
+    st = s_prep(s, "UPDATE enroll_tokens SET expires_ms = ?2 "
+                   "WHERE hash = ?1");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-    if (s_done(s, st, "consume enrollment token") < 0)
+    sqlite3_bind_int64(st, 2, now_ms > 0 ? -now_ms : -1);
+    if (s_done(s, st, "consume enrollment token") < 0) {
+        memset(out, 0, sizeof(*out));
         return -1;
-    if (out->expires_ms != 0 && out->expires_ms <= now_ms)
-        return CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token expired");
+    }
     return 0;
+}
+
+int64_t
+eng_store_enroll_token_prune(eng_store_t *s, int64_t now_ms)
+{
+    /* expires_ms > 0: expired at expires_ms; < 0: used at -expires_ms. */
+    sqlite3_stmt *st = s_prep(s,
+        "DELETE FROM enroll_tokens WHERE expires_ms != 0 AND "
+        "abs(expires_ms) < ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms - ENG_ENROLL_TOKEN_KEEP_MS);
+    if (s_done(s, st, "prune enrollment tokens") < 0)
+        return -1;
+    return (int64_t)sqlite3_changes(s->db);
 }

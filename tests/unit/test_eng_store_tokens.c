@@ -1,12 +1,13 @@
 /* One-time enrollment tokens in the store: ids and creators, the list of
  * tokens that can still enroll (never their hash), one by id, deletion,
- * consumption by hash, and the migration that gives tokens of older
- * databases an id. */
+ * consumption by hash (a used or expired token's row kept 7 days, then
+ * pruned), and the migration that gives tokens of older databases an id. */
 #include "test_helpers.h"
 
 #include <sqlite3.h>
 
 #include "cmn_util.h"
+#include "eng_enroll.h"
 #include "eng_store.h"
 
 typedef struct {
@@ -144,6 +145,111 @@ test_insert_without_id(void **state)
     assert_int_equal(cmn_err_code(), CMN_ERR_EXISTS);
 }
 
+#define DAY_MS (86400LL * 1000)
+
+/* take() of `hash` at now_ms fails with NOT_FOUND saying `why`. */
+static void
+refused(eng_store_t *s, const char *hash, int64_t now_ms, const char *why)
+{
+    eng_enroll_token_t got;
+    cmn_err_reset();
+    assert_int_equal(eng_store_enroll_token_take(s, hash, now_ms, &got), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_NOT_FOUND);
+    if (!strstr(cmn_err_msg(), why))
+        fail_msg("take at %lld: '%s' lacks '%s'", (long long)now_ms,
+                 cmn_err_msg(), why);
+    assert_string_equal(got.id, "");
+}
+
+/* A used or expired token keeps its row for 7 days, so a late attempt is
+ * told why; pruning after that removes it, and only it. */
+static void
+test_used_expired_kept_then_pruned(void **state)
+{
+    fx_t *fx = *state;
+    eng_enroll_token_t old_exp, new_exp, never, later, used_old, used_new;
+    eng_enroll_token_t got, *list = NULL;
+    size_t n = 0;
+    make(fx->s, &old_exp, "a", 0, 1 * DAY_MS, "");
+    make(fx->s, &new_exp, "bb", 0, 5 * DAY_MS, "");
+    make(fx->s, &never, "ccc", 0, 0, "");
+    make(fx->s, &later, "dddd", 0, 30 * DAY_MS, "");
+    make(fx->s, &used_old, "eeeee", 0, 0, "");
+    make(fx->s, &used_new, "ffffff", 0, 30 * DAY_MS, "");
+
+    OK(eng_store_enroll_token_take(fx->s, used_old.hash, 1 * DAY_MS, &got));
+    assert_string_equal(got.id, used_old.id);
+    OK(eng_store_enroll_token_take(fx->s, used_new.hash, 5 * DAY_MS, &got));
+    assert_string_equal(got.name, "ffffff");
+
+    /* The precise refusals, and used tokens are nowhere to be seen. */
+    refused(fx->s, used_old.hash, 1 * DAY_MS + 5, "already used");
+    refused(fx->s, used_new.hash, 6 * DAY_MS, "already used");
+    refused(fx->s, old_exp.hash, 2 * DAY_MS, "expired");
+    refused(fx->s, old_exp.hash, 2 * DAY_MS, "expired");  /* still there */
+    refused(fx->s, "no-such-hash", 2 * DAY_MS, "not found");
+    OK(eng_store_enroll_token_list(fx->s, 6 * DAY_MS, &list, &n));
+    assert_int_equal(n, 2);                             /* never, later */
+    assert_string_equal(list[0].id, never.id);
+    assert_string_equal(list[1].id, later.id);
+    free(list);
+    cmn_err_reset();
+    assert_int_equal(eng_store_enroll_token_get(fx->s, used_new.id,
+                                                6 * DAY_MS, &got), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_NOT_FOUND);
+    cmn_err_reset();
+    assert_int_equal(eng_store_enroll_token_delete(fx->s, used_new.id, NULL),
+                     -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_NOT_FOUND);
+
+    /* Exactly 7 days after day 1: nothing goes yet. */
+    assert_int_equal(eng_store_enroll_token_prune(fx->s, 8 * DAY_MS), 0);
+    refused(fx->s, old_exp.hash, 8 * DAY_MS, "expired");
+    refused(fx->s, used_old.hash, 8 * DAY_MS, "already used");
+    /* A millisecond later the two of day 1 go, nothing else. */
+    assert_int_equal(eng_store_enroll_token_prune(fx->s, 8 * DAY_MS + 1), 2);
+    refused(fx->s, old_exp.hash, 8 * DAY_MS + 1, "not found");
+    refused(fx->s, used_old.hash, 8 * DAY_MS + 1, "not found");
+    refused(fx->s, new_exp.hash, 8 * DAY_MS + 1, "expired");
+    refused(fx->s, used_new.hash, 8 * DAY_MS + 1, "already used");
+    OK(eng_store_enroll_token_list(fx->s, 8 * DAY_MS + 1, &list, &n));
+    assert_int_equal(n, 2);
+    free(list);
+    /* Seven days after day 5 the rest of the used and expired go; a
+     * token that never expires, unused, stays for good. */
+    assert_int_equal(eng_store_enroll_token_prune(fx->s, 12 * DAY_MS + 1),
+                     2);
+    refused(fx->s, new_exp.hash, 12 * DAY_MS + 1, "not found");
+    refused(fx->s, used_new.hash, 12 * DAY_MS + 1, "not found");
+    assert_int_equal(eng_store_enroll_token_prune(fx->s, 400 * DAY_MS), 1);
+    OK(eng_store_enroll_token_get(fx->s, never.id, 400 * DAY_MS, &got));
+    OK(eng_store_enroll_token_take(fx->s, never.hash, 400 * DAY_MS, &got));
+}
+
+/* Making a token removes those used or expired more than 7 days ago. */
+static void
+test_create_prunes(void **state)
+{
+    fx_t *fx = *state;
+    int64_t now = (int64_t)cmn_time_ms();
+    eng_enroll_token_t stale, fresh, got;
+    make(fx->s, &stale, "stale", now - 9 * DAY_MS, now - 8 * DAY_MS, "");
+    make(fx->s, &fresh, "fresh-one", now - 9 * DAY_MS, now - 6 * DAY_MS, "");
+    refused(fx->s, stale.hash, now, "expired");
+    char id[ENG_ID_LEN];
+    cmn_err_reset();
+    char *tok = eng_enroll_token_store(fx->s, "new", 3600, "admin", id);
+    if (!tok)
+        fail_msg("token: %s", cmn_err_msg());
+    refused(fx->s, stale.hash, now, "not found");
+    refused(fx->s, fresh.hash, now, "expired");
+    char hash[ENG_TOKEN_HASH_LEN];
+    eng_enroll_token_hash(tok, hash);
+    free(tok);
+    OK(eng_store_enroll_token_take(fx->s, hash, now, &got));
+    assert_string_equal(got.id, id);
+}
+
 static void
 exec(sqlite3 *db, const char *sql)
 {
@@ -202,6 +308,9 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_migration_gives_ids, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_used_expired_kept_then_pruned,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_prunes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
