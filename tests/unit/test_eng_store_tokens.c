@@ -170,12 +170,12 @@ test_used_expired_kept_then_pruned(void **state)
     eng_enroll_token_t old_exp, new_exp, never, later, used_old, used_new;
     eng_enroll_token_t got, *list = NULL;
     size_t n = 0;
-    make(fx->s, &old_exp, "a", 0, 1 * DAY_MS, "");
-    make(fx->s, &new_exp, "bb", 0, 5 * DAY_MS, "");
-    make(fx->s, &never, "ccc", 0, 0, "");
-    make(fx->s, &later, "dddd", 0, 30 * DAY_MS, "");
-    make(fx->s, &used_old, "eeeee", 0, 0, "");
-    make(fx->s, &used_new, "ffffff", 0, 30 * DAY_MS, "");
+    make(fx->s, &old_exp, "a", 1, 1 * DAY_MS, "");
+    make(fx->s, &new_exp, "bb", 2, 5 * DAY_MS, "");
+    make(fx->s, &never, "ccc", 3, 0, "");
+    make(fx->s, &later, "dddd", 4, 30 * DAY_MS, "");
+    make(fx->s, &used_old, "eeeee", 5, 0, "");
+    make(fx->s, &used_new, "ffffff", 6, 30 * DAY_MS, "");
 
     OK(eng_store_enroll_token_take(fx->s, used_old.hash, 1 * DAY_MS, &got));
     assert_string_equal(got.id, used_old.id);
