@@ -1,7 +1,7 @@
 /* The engine link: one DEALER (identity = host id) to the engine; hello,
- * full VM report, pings and reconnect, periodic statistics, VM events, and
- * the dispatch of the engine's commands to the worker pool, and the
- * engine's key rotation (agt_link_key.c). agt_link*.c and agt_link_conv.c
+ * full VM report, pings and reconnect, periodic statistics, VM events, the
+ * dispatch of the engine's commands to the worker pool (agt_link_req.c),
+ * and the engine's key rotation (agt_link_key.c). agt_link*.c and agt_link_conv.c
  * are the only agent files that know the protobuf types. */
 #ifndef AGT_LINK_H
 #define AGT_LINK_H

@@ -1,6 +1,7 @@
-/* Inside the engine link, shared by agt_link.c (hello, heartbeat, commands)
- * and agt_link_key.c (the DEALER and engine key rotation), and read by
- * unit tests. Not for other agent files. */
+/* Inside the engine link, shared by agt_link.c (sending, hello, heartbeat,
+ * statistics, events), agt_link_req.c (the engine's requests) and
+ * agt_link_key.c (the DEALER and engine key rotation), and read by unit
+ * tests. Not for other agent files. */
 #ifndef AGT_LINK_PRIV_H
 #define AGT_LINK_PRIV_H
 
@@ -61,13 +62,28 @@ struct agt_link {
 };
 
 /* agt_link.c: answer request `id` with `code` and `msg` (result only).
- * msg may be the thread's error message. */
+ * msg may be the thread's error message. A send failure is logged. */
 void agt_link_reply(agt_link_t *link, uint64_t id, cmn_code_t code,
                     const char *msg);
+
+/* agt_link.c: the same with a body: body_env (borrowed) holds it and is
+ * filled in as the reply; NULL: result only. */
+void agt_link_reply_env(agt_link_t *link, uint64_t id, cmn_code_t code,
+                        const char *msg, Herd__Envelope *body_env);
 
 /* agt_link.c: the DEALER's receive callback (opaque = the link). */
 void agt_link_on_frame(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
                        const uint8_t *data, size_t len, void *opaque);
+
+/* ---- agt_link_req.c ---------------------------------------------------- */
+
+/* A request from the engine (not a reply): answered at once (ping, bad or
+ * refused requests) or when its work is done. Never fails. */
+void agt_link_request(agt_link_t *link, const Herd__Envelope *env);
+
+/* agt_link_destroy: free the jobs waiting out a grace period without an
+ * answer (their VMs keep their state). */
+void agt_link_req_abandon(agt_link_t *link);
 
 /* ---- agt_link_key.c ---------------------------------------------------- */
 
