@@ -133,25 +133,23 @@ test_url_bad(void **state)
         cmn_err_reset();
         if (ctl_parse_url(bad[i].url, &o) == 0)
             fail_msg("'%s' was accepted", bad[i].url);
-        assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
-        if (!strstr(cmn_err_msg(), bad[i].msg))
-            fail_msg("'%s': error '%s' lacks '%s'", bad[i].url,
-                     cmn_err_msg(), bad[i].msg);
+        expect_err(bad[i].msg);
         assert_string_equal(o.host, "");
         assert_string_equal(o.base, "");
     }
-    char longurl[600] = "http://h/";
-    memset(longurl + 9, 'a', sizeof(longurl) - 10);
-    longurl[sizeof(longurl) - 1] = '\0';
-    cmn_err_reset();
-    assert_int_equal(ctl_parse_url(longurl, &o), -1);
-    expect_err("--url: too long");
-    char longpath[400] = "http://h/";
-    memset(longpath + 9, 'p', sizeof(longpath) - 10);
-    longpath[sizeof(longpath) - 1] = '\0';
-    cmn_err_reset();
-    assert_int_equal(ctl_parse_url(longpath, &o), -1);
-    expect_err("--url: path too long");
+    /* Longer than o.url holds, and a path longer than the prefix may be. */
+    static const struct {
+        size_t len;
+        const char *msg;
+    } lens[] = { { 600, "--url: too long" }, { 400, "--url: path too long" } };
+    for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char url[600] = "http://h/";
+        memset(url + 9, 'p', lens[i].len - 10);
+        url[lens[i].len - 1] = '\0';
+        cmn_err_reset();
+        assert_int_equal(ctl_parse_url(url, &o), -1);
+        expect_err(lens[i].msg);
+    }
 
     /* An IPv6 address loses its brackets: connect() wants it bare. */
     cmn_err_reset();
