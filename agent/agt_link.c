@@ -21,6 +21,8 @@ CMN_LOG_INIT("agent.link");
 
 #define AGT_VERSION "0.1.0"
 #define STATS_CHUNK 500                 /* VMs per VmStatsBatch */
+#define PROBE_DELAY_MS 200              /* a new DEALER's first ping, retries */
+#define PROBE_TRIES 10
 
 /* The struct agt_link is in agt_link_priv.h (shared with agt_link_req.c,
  * the engine's requests, and agt_link_key.c, the DEALER and key rotation). */
@@ -345,6 +347,19 @@ s_report_start(agt_link_t *link)
 
 /* ---- heartbeat ------------------------------------------------------------ */
 
+/* A ping request, its reply to `cb`. -1 with an error recorded if it could
+ * not even be registered (a failed send calls cb at once instead). */
+static int
+s_send_ping(agt_link_t *link, cmn_rpc_reply_cb cb)
+{
+    Herd__Ping ping = HERD__PING__INIT;
+    ping.sent_us = cmn_time_us();
+    Herd__Envelope env = HERD__ENVELOPE__INIT;
+    env.body_case = HERD__ENVELOPE__BODY_PING;
+    env.ping = &ping;
+    return s_send_request(link, &env, cb);
+}
+
 static void
 s_on_pong(const Herd__Envelope *env, cmn_code_t code, const char *message,
           void *opaque)
@@ -402,13 +417,74 @@ s_on_ping_timer(evutil_socket_t fd, short what, void *arg)
     }
     if (link->session && link->report_needed && link->link_up)
         s_report_start(link);
-    Herd__Ping ping = HERD__PING__INIT;
-    ping.sent_us = cmn_time_us();
-    Herd__Envelope env = HERD__ENVELOPE__INIT;
-    env.body_case = HERD__ENVELOPE__BODY_PING;
-    env.ping = &ping;
-    if (s_send_request(link, &env, s_on_pong) < 0)
+    if (s_send_ping(link, s_on_pong) < 0)
         CMN_WARN("cannot send ping: %s", cmn_err_msg());
+}
+
+/* ---- the first ping on a new DEALER ---------------------------------------- *
+ * The engine learns a connection from the first message on it: until then
+ * its requests to this host fail as not connected. A new DEALER (engine key
+ * switch, fallback) pings PROBE_DELAY_MS after it was made instead of
+ * waiting for the heartbeat. Sends fail at once while the connection is not
+ * up (ZMQ_IMMEDIATE), so it tries again every PROBE_DELAY_MS, one ping in
+ * flight at a time, PROBE_TRIES at most, until a frame comes on it. */
+
+static void
+s_on_probe_pong(const Herd__Envelope *env, cmn_code_t code, const char *message,
+                void *opaque)
+{
+    agt_link_t *link = opaque;
+    link->probe_inflight = false;
+    if (link->closing)
+        return;
+    if (code == CMN_ERR_UNAVAILABLE && (!env || env->id == 0)) {
+        /* Not sent (the connection is not up yet): the timer tries again. */
+        CMN_DEBUG("first ping on the new engine link: %s", message);
+        return;
+    }
+    if (code == CMN_OK)
+        link->probe_left = 0;
+    s_on_pong(env, code, message, opaque);
+}
+
+static void
+s_on_probe_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    agt_link_t *link = arg;
+    if (link->closing || link->probe_left == 0 || link->heard_ms >= link->dealer_ms)
+        return;     /* given up, or the engine has spoken on this DEALER */
+    if (!link->probe_inflight) {
+        link->probe_left--;
+        link->probe_inflight = true;
+        cmn_err_reset();
+        if (s_send_ping(link, s_on_probe_pong) < 0) {
+            link->probe_inflight = false;
+            CMN_DEBUG("cannot send the first ping: %s", cmn_err_msg());
+        }
+    }
+    if (link->probe_left > 0 && !link->closing) {
+        struct timeval tv = { .tv_sec = 0, .tv_usec = PROBE_DELAY_MS * 1000 };
+        evtimer_add(link->probe_timer, &tv);
+    }
+}
+
+void
+agt_link_probe(agt_link_t *link)
+{
+    if (link->closing)
+        return;
+    if (!link->probe_timer)
+        link->probe_timer = evtimer_new(link->base, s_on_probe_timer, link);
+    struct timeval tv = { .tv_sec = 0, .tv_usec = PROBE_DELAY_MS * 1000 };
+    if (!link->probe_timer || evtimer_add(link->probe_timer, &tv) < 0) {
+        CMN_WARN("cannot add a timer: the engine learns the new link at the "
+                 "next heartbeat");
+        return;
+    }
+    link->probe_left = PROBE_TRIES;
+    link->probe_inflight = false;   /* a ping on the old DEALER gets no pong */
 }
 
 static void
@@ -674,6 +750,8 @@ agt_link_destroy(agt_link_t **p)
         event_free(link->stats_timer);
     if (link->kick_timer)
         event_free(link->kick_timer);
+    if (link->probe_timer)
+        event_free(link->probe_timer);
     agt_migrate_destroy(&link->mig);
     cmn_rpc_destroy(&link->rpc);
     cmn_zsock_destroy(&link->sock);

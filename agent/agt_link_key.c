@@ -135,6 +135,7 @@ s_on_rekey(evutil_socket_t fd, short what, void *arg)
         return;
     }
     CMN_INFO("engine link made again with engine key %s (was %s)", nfp, ofp);
+    agt_link_probe(link);
 }
 
 /* ---- key file jobs on the pool ------------------------------------------ */
@@ -377,5 +378,7 @@ agt_link_key_tick(agt_link_t *link)
     if (agt_link_dealer_open(link, key, to_next) < 0) {
         CMN_WARN("cannot make the engine link again: %s", cmn_err_msg());
         link->dealer_ms = s.now_ms;     /* try again after another timeout */
+        return;
     }
+    agt_link_probe(link);
 }

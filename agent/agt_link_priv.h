@@ -35,6 +35,9 @@ struct agt_link {
     struct event *ping_timer;
     struct event *stats_timer;
     struct event *kick_timer;   /* first hello, once connected */
+    struct event *probe_timer;  /* first ping on a new DEALER (agt_link_probe) */
+    unsigned probe_left;        /* ... pings it may still try */
+    bool probe_inflight;        /* ... one was sent, no answer yet */
     bool closing;
     bool session;           /* engine accepted our hello */
     bool hello_inflight;
@@ -70,6 +73,12 @@ void agt_link_reply(agt_link_t *link, uint64_t id, cmn_code_t code,
  * filled in as the reply; NULL: result only. */
 void agt_link_reply_env(agt_link_t *link, uint64_t id, cmn_code_t code,
                         const char *msg, Herd__Envelope *body_env);
+
+/* agt_link.c: a new DEALER was made (engine key switch or fallback): ping
+ * the engine soon so that it learns the new connection before the next
+ * heartbeat; retried at short intervals while the connection is not up,
+ * until a frame arrives on it (bounded). */
+void agt_link_probe(agt_link_t *link);
 
 /* agt_link.c: the DEALER's receive callback (opaque = the link). */
 void agt_link_on_frame(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,

@@ -607,6 +607,73 @@ test_switch_now_on_a_real_socket(void **state)
     fx_free(f);
 }
 
+/* Send EngineKey{key, switch_now} from the router; wait for its answer. */
+static void
+router_send_key(fx_t *f, router_t *r, const char *key, bool switch_now, uint64_t id)
+{
+    Herd__EngineKey k = HERD__ENGINE_KEY__INIT;
+    k.public_key = (char *)key;
+    k.switch_now = switch_now;
+    Herd__Envelope e = HERD__ENVELOPE__INIT;
+    e.body_case = HERD__ENVELOPE__BODY_ENGINE_KEY;
+    e.engine_key = &k;
+    e.id = id;
+    r->key_reply_to = id;
+    r->key_code = -1;
+    size_t len;
+    uint8_t *buf = cmn_rpc_encode(&e, &len);
+    assert_non_null(buf);
+    assert_int_equal(cmn_zsock_send(r->sock, r->peer, r->peer_len, buf, len), 0);
+    free(buf);
+    if (!spin_until(f, r, c_key_answered, 5000))
+        fail_msg("no answer to EngineKey %llu", (unsigned long long)id);
+    assert_int_equal(r->key_code, CMN_OK);
+}
+
+/* The engine learns a new connection from the agent's first message on
+ * it: a DEALER made again after the switch pings at once, without waiting
+ * for the heartbeat (stopped here), retrying while the engine is not there
+ * yet, and stops once it has a pong. */
+static void
+test_new_dealer_pings_soon(void **state)
+{
+    (void)state;
+    fx_t *f = fx_files();
+    f->conf.request_timeout = 5;
+    fx_link(f, true, false);
+    router_t *ra = router_new(f, "tcp://127.0.0.1:*", f->a_sec);
+    char ep[128];
+    snprintf(ep, sizeof(ep), "%s", cmn_zsock_endpoint(ra->sock));
+    set_str(&f->conf.engine, ep);
+    assert_int_equal(agt_link_start(f->link), 0);
+    assert_true(spin_until(f, ra, c_session, 8000));
+    /* no heartbeat from now on: every later ping is the new DEALER's own */
+    assert_int_equal(event_del(f->link->ping_timer), 0);
+    spin(f, 300);
+
+    router_send_key(f, ra, f->b_pub, true, 100);
+    /* the old engine stays for 700 ms: the new DEALER (made 200 ms after
+     * the answer) cannot connect at first */
+    spin(f, 700);
+    router_free(&ra);
+    router_t *rb = router_new(f, ep, f->b_sec);
+    uint64_t t0 = cmn_mono_ms();
+    if (!spin_until(f, rb, c_pinged, 1500))
+        fail_msg("no ping on the new engine link within 1.5 s");
+    uint64_t took = cmn_mono_ms() - t0;
+    assert_string_equal(f->link->ekey, f->b_pub);
+    /* one ping was enough: no more once the pong came */
+    spin(f, 1200);
+    if (rb->pings != 1)
+        fail_msg("%u pings on the new link (first after %llu ms), want 1",
+                 rb->pings, (unsigned long long)took);
+    assert_int_equal(f->link->probe_left, 0);
+    assert_true(agt_link_has_session(f->link));
+    assert_int_equal(rb->hellos, 0);
+    router_free(&rb);
+    fx_free(f);
+}
+
 static void
 test_fallback_finds_the_next_key(void **state)
 {
@@ -647,6 +714,7 @@ main(void)
         cmocka_unit_test(test_keys_load_takes_next_when_current_missing),
         cmocka_unit_test(test_switch_now_on_a_real_socket),
         cmocka_unit_test(test_fallback_finds_the_next_key),
+        cmocka_unit_test(test_new_dealer_pings_soon),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     if (rc == 0)        /* a failed test may leave a socket open */
