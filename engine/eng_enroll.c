@@ -289,6 +289,7 @@ eng_enroll_t *eng_enroll_new(eng_ctx_t *ctx)
              created ? ", made now" : "");
     eng_hostkey_t *keys = NULL;
     size_t n = 0;
+    eng_enroll_token_prune(ctx->store, (int64_t)cmn_time_ms());
     if (eng_store_hostkey_list(ctx->store, NULL, &keys, &n) < 0)
         goto fail;
     for (size_t i = 0; i < n; i++)
@@ -515,10 +516,13 @@ static eng_gate_t s_hello_unknown(eng_enroll_t *en, const char *key,
         if (strlen(token) > 256 ||
             eng_store_enroll_token_take(en->ctx->store, hash, k.created_ms,
                                         &t) < 0) {
-            CMN_WARN("hello as host %s (key %s) refused: enrollment token "
-                     "unknown, used or expired", h->host_id, fp);
-            return s_deny(en, env->id, CMN_ERR_DENIED, "enrollment token "
-                          "unknown, already used or expired", reply, len);
+            /* The store says which: not found, already used, expired. */
+            snprintf(msg, sizeof(msg), "%s", strlen(token) > 256
+                     ? "enrollment token too long" : cmn_err_msg());
+            cmn_err_reset();
+            CMN_WARN("hello as host %s (key %s) refused: %s", h->host_id, fp,
+                     msg);
+            return s_deny(en, env->id, CMN_ERR_DENIED, msg, reply, len);
         }
         snprintf(k.name, sizeof(k.name), "%s", t.name);
         how = "an enrollment token";

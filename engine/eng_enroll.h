@@ -147,6 +147,10 @@ void eng_enroll_token_hash(const char *token, char out[ENG_TOKEN_HASH_LEN]);
 char *eng_enroll_token_store(eng_store_t *store, const char *name,
                              int64_t lifetime_s, const char *user,
                              char id_out[ENG_ID_LEN]);
+/* Remove tokens used or expired more than ENG_ENROLL_TOKEN_KEEP_MS ago
+ * (housekeeping at start and after each new token): a failure is logged,
+ * never returned. */
+void eng_enroll_token_prune(eng_store_t *store, int64_t now_ms);
 /* Revoke (delete) the token `id`: it can no longer enroll; an event names
  * it and `user`. Works whether or not agents.curve is on (ctx->store).
  * 0, or -1 with CMN_ERR_NOT_FOUND naming the id. */

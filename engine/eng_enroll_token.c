@@ -57,9 +57,7 @@ void eng_enroll_token_hash(const char *token, char out[ENG_TOKEN_HASH_LEN])
     sodium_bin2hex(out, ENG_TOKEN_HASH_LEN, h, sizeof(h));
 }
 
-/* Remove the tokens used or expired more than ENG_ENROLL_TOKEN_KEEP_MS
- * ago. A failure is logged, not returned. */
-static void s_prune(eng_store_t *store, int64_t now_ms)
+void eng_enroll_token_prune(eng_store_t *store, int64_t now_ms)
 {
     int64_t n = eng_store_enroll_token_prune(store, now_ms);
     if (n < 0) {
@@ -108,7 +106,7 @@ char *eng_enroll_token_store(eng_store_t *store, const char *name,
     }
     if (id_out)
         snprintf(id_out, ENG_ID_LEN, "%s", t.id);
-    s_prune(store, t.created_ms);
+    eng_enroll_token_prune(store, t.created_ms);
     return tok;
 }
 

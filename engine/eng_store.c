@@ -511,6 +511,13 @@ static const migration_t s_migrations[] = {
         "CREATE UNIQUE INDEX enroll_tokens_id ON enroll_tokens(id);",
         NULL,
     },
+    {
+        /* A used token keeps its row for a while (eng_store_keys.c),
+         * marked with the time of use. */
+        "ALTER TABLE enroll_tokens ADD COLUMN used_ms INTEGER NOT NULL "
+        "  DEFAULT 0;",
+        NULL,
+    },
 };
 
 #define SCHEMA_VERSION \

@@ -3,12 +3,11 @@
  * their SHA-256). The rules live in eng_enroll.c. Statements are prepared
  * per call: these run on handshakes and admin actions, not per message.
  *
- * A used token keeps its row, marked by a negative expires_ms (minus the
- * time of use; the schema has no column for it), and an expired one keeps
- * its row, for ENG_ENROLL_TOKEN_KEEP_MS: a late attempt is told "already
- * used" or "expired" rather than "unknown". eng_store_enroll_token_prune
- * removes them after that. The marker never leaves this file: used rows
- * are not listed, got, deleted by id or handed out. */
+ * A used token keeps its row (used_ms: the time of use), and an expired
+ * one keeps its row, for ENG_ENROLL_TOKEN_KEEP_MS: a late attempt is told
+ * "already used" or "expired" rather than "unknown".
+ * eng_store_enroll_token_prune removes them after that. Used rows are not
+ * listed, got, deleted by id or handed out. */
 #include "eng_store.h"
 
 #include <stdio.h>
@@ -205,8 +204,8 @@ eng_store_enroll_token_insert(eng_store_t *s, const eng_enroll_token_t *t)
 
 /* Columns shown by the API; never the hash. */
 #define TOKEN_COLS "id, name, expires_ms, created_ms, created_by"
-#define TOKEN_USABLE "(expires_ms = 0 OR expires_ms > ?1)"
-#define TOKEN_UNUSED "expires_ms >= 0"
+#define TOKEN_UNUSED "used_ms = 0"
+#define TOKEN_USABLE "(" TOKEN_UNUSED " AND (expires_ms = 0 OR expires_ms > ?1))"
 
 static void
 s_token_row(sqlite3_stmt *st, eng_enroll_token_t *t)
@@ -315,8 +314,9 @@ eng_store_enroll_token_take(eng_store_t *s, const char *hash, int64_t now_ms,
                             eng_enroll_token_t *out)
 {
     memset(out, 0, sizeof(*out));
+    int64_t used = 0;
     sqlite3_stmt *st = s_prep(s, "SELECT hash, name, expires_ms, created_ms, "
-                                 "id, created_by FROM enroll_tokens "
+                                 "id, created_by, used_ms FROM enroll_tokens "
                                  "WHERE hash = ?1");
     if (!st)
         return -1;
@@ -329,6 +329,7 @@ eng_store_enroll_token_take(eng_store_t *s, const char *hash, int64_t now_ms,
         out->created_ms = sqlite3_column_int64(st, 3);
         eng_store_col_str_(st, 4, out->id, sizeof(out->id));
         eng_store_col_str_(st, 5, out->created_by, sizeof(out->created_by));
+        used = sqlite3_column_int64(st, 6);
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_DONE)
@@ -336,19 +337,18 @@ eng_store_enroll_token_take(eng_store_t *s, const char *hash, int64_t now_ms,
     if (rc != SQLITE_ROW)
         return ENG_STORE_ERR(s, "read enrollment token");
     int64_t expires = out->expires_ms;
-    if (expires < 0 || (expires != 0 && expires <= now_ms)) {
+    if (used != 0 || (expires != 0 && expires <= now_ms)) {
         memset(out, 0, sizeof(*out));
         return CMN_ERR(CMN_ERR_NOT_FOUND, "enrollment token %s",
-                       expires < 0 ? "already used" : "expired");
+                       used != 0 ? "already used" : "expired");
     }
     /* Used: the row stays (see the top of the file), marked with the time
-     * of use; never 0, which would mean "never expires". */
-    st = s_prep(s, "UPDATE enroll_tokens SET expires_ms = ?2 "
-                   "WHERE hash = ?1");
+     * of use (never 0, which means unused). */
+    st = s_prep(s, "UPDATE enroll_tokens SET used_ms = ?2 WHERE hash = ?1");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, hash, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 2, now_ms > 0 ? -now_ms : -1);
+    sqlite3_bind_int64(st, 2, now_ms > 0 ? now_ms : 1);
     if (s_done(s, st, "consume enrollment token") < 0) {
         memset(out, 0, sizeof(*out));
         return -1;
@@ -359,10 +359,9 @@ eng_store_enroll_token_take(eng_store_t *s, const char *hash, int64_t now_ms,
 int64_t
 eng_store_enroll_token_prune(eng_store_t *s, int64_t now_ms)
 {
-    /* expires_ms > 0: expired at expires_ms; < 0: used at -expires_ms. */
     sqlite3_stmt *st = s_prep(s,
-        "DELETE FROM enroll_tokens WHERE expires_ms != 0 AND "
-        "abs(expires_ms) < ?1");
+        "DELETE FROM enroll_tokens WHERE (used_ms != 0 AND used_ms < ?1) OR "
+        "(expires_ms != 0 AND expires_ms < ?1)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, now_ms - ENG_ENROLL_TOKEN_KEEP_MS);

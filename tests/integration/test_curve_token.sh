@@ -25,7 +25,7 @@ NEW=$(cat /proc/sys/kernel/random/uuid)
 out=$("$HELLO" "tcp://127.0.0.1:$ZMQ_PORT" --engine-key "$EKEY" --host-id "$NEW" \
       --token "$TOKEN" 2>&1)
 assert_contains "$out" "code=15" "second use of the token"
-assert_contains "$out" "token" "second use of the token"
+assert_contains "$out" "already used" "second use of the token says why"
 
 # Secret key files others may read stop both daemons at start.
 agent_stop

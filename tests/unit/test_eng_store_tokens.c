@@ -270,6 +270,7 @@ test_migration_gives_ids(void **state)
     exec(db, "DROP INDEX enroll_tokens_id;"
              "ALTER TABLE enroll_tokens DROP COLUMN id;"
              "ALTER TABLE enroll_tokens DROP COLUMN created_by;"
+             "ALTER TABLE enroll_tokens DROP COLUMN used_ms;"
              "INSERT INTO enroll_tokens (hash, name, expires_ms, created_ms) "
              "VALUES ('h1', 'old-1', 0, 5), ('h2', 'old-2', 0, 6);"
              "PRAGMA user_version = 6;");
