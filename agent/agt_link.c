@@ -23,6 +23,7 @@ CMN_LOG_INIT("agent.link");
 #define STATS_CHUNK 500                 /* VMs per VmStatsBatch */
 #define PROBE_DELAY_MS 200              /* a new DEALER's first ping, retries */
 #define PROBE_TRIES 10
+#define HELLO_WARN_IVL_MS 60000         /* a refused hello: warn once a minute */
 
 /* The struct agt_link is in agt_link_priv.h (shared with agt_link_req.c,
  * the engine's requests, and agt_link_key.c, the DEALER and key rotation). */
@@ -159,6 +160,58 @@ s_lost_session(agt_link_t *link, const char *why)
     s_hello_start(link);
 }
 
+bool
+agt_warn_limit_hit(agt_warn_limit_t *w, int code, uint64_t now_ms,
+                   uint64_t interval_ms, unsigned *count)
+{
+    w->total++;
+    if (!w->active || w->code != code) {
+        w->active = true;
+        w->code = code;
+        w->count = 0;
+        w->logged_ms = now_ms;
+        *count = 1;
+        return true;
+    }
+    w->count++;
+    if (now_ms < w->logged_ms || now_ms - w->logged_ms < interval_ms)
+        return false;
+    *count = w->count;
+    w->count = 0;
+    w->logged_ms = now_ms;
+    return true;
+}
+
+unsigned
+agt_warn_limit_reset(agt_warn_limit_t *w)
+{
+    unsigned total = w->total;
+    memset(w, 0, sizeof(*w));
+    return total;
+}
+
+/* The engine answered hello with an error (pending approval: denied; the
+ * new-host rate limit: unavailable; ...). The agent asks again every
+ * heartbeat: warn the first time, then once a minute with the count. */
+static void
+s_hello_refused(agt_link_t *link, cmn_code_t code, const char *message)
+{
+    unsigned n = 0;
+    uint64_t now = cmn_mono_ms();
+    uint64_t last = link->hello_refusals.logged_ms;
+    if (!agt_warn_limit_hit(&link->hello_refusals, (int)code, now,
+                            HELLO_WARN_IVL_MS, &n))
+        CMN_DEBUG("engine refused hello: %s: %s", cmn_code_name(code), message);
+    else if (n == 1)
+        CMN_WARN("engine refused hello: %s: %s (asking again every heartbeat; "
+                 "logged once a minute while it lasts)", cmn_code_name(code),
+                 message);
+    else
+        CMN_WARN("engine refused hello %u more times in %llus: %s: %s", n,
+                 (unsigned long long)((now - last) / 1000), cmn_code_name(code),
+                 message);
+}
+
 static void
 s_on_hello_reply(const Herd__Envelope *env, cmn_code_t code, const char *message,
                  void *opaque)
@@ -167,22 +220,31 @@ s_on_hello_reply(const Herd__Envelope *env, cmn_code_t code, const char *message
     link->hello_inflight = false;
     if (link->closing)
         return;
-    if (code != CMN_OK || !env || env->body_case != HERD__ENVELOPE__BODY_HELLO_ACK ||
-        !env->hello_ack) {
-        if (code == CMN_ERR_UNAVAILABLE || code == CMN_ERR_TIMEOUT)
-            CMN_DEBUG("hello: %s: %s", cmn_code_name(code), message);
-        else
-            CMN_WARN("hello not accepted: %s: %s", cmn_code_name(code),
-                     code == CMN_OK ? "reply has no hello_ack" : message);
+    /* A reply made here (not sent: id 0) or a timeout (no envelope) is not
+     * the engine's answer: retried on the next heartbeat. */
+    if (!env || env->id == 0) {
+        CMN_DEBUG("hello: %s: %s", cmn_code_name(code), message);
+        return;
+    }
+    if (code != CMN_OK) {
+        s_hello_refused(link, code, message);
         return;     /* retried on the next heartbeat */
+    }
+    if (env->body_case != HERD__ENVELOPE__BODY_HELLO_ACK || !env->hello_ack) {
+        s_hello_refused(link, CMN_ERR_PROTOCOL, "the reply has no hello_ack");
+        return;
     }
     const char *eid = env->hello_ack->engine_id ? env->hello_ack->engine_id : "";
     snprintf(link->engine_id, sizeof(link->engine_id), "%s", eid);
     link->session = true;
     link->link_up = true;
     link->report_needed = true;
-    CMN_INFO("engine %s accepted hello (host name '%s')", link->engine_id,
-             env->hello_ack->host_name ? env->hello_ack->host_name : "");
+    unsigned refused = agt_warn_limit_reset(&link->hello_refusals);
+    char after[64] = "";
+    if (refused > 0)
+        snprintf(after, sizeof(after), " after %u refusals", refused);
+    CMN_INFO("engine %s accepted hello (host name '%s')%s", link->engine_id,
+             env->hello_ack->host_name ? env->hello_ack->host_name : "", after);
     s_report_start(link);
 }
 

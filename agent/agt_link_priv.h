@@ -21,6 +21,24 @@
 struct event;
 struct agt_req_job;
 
+/* A warning that would repeat every heartbeat: logged the first time (and
+ * when its code changes), then at most once per interval with the count. */
+typedef struct {
+    bool active;            /* it happened since the last reset */
+    int code;               /* the last occurrence's code */
+    unsigned count;         /* occurrences since the last one logged */
+    unsigned total;         /* occurrences since the reset */
+    uint64_t logged_ms;     /* when the last one was logged (monotonic) */
+} agt_warn_limit_t;
+
+/* agt_link.c: count one occurrence of `code` at now_ms. True if it is to
+ * be logged now, *count set to the occurrences since the last one logged
+ * (this one included; 1 the first time). */
+bool agt_warn_limit_hit(agt_warn_limit_t *w, int code, uint64_t now_ms,
+                        uint64_t interval_ms, unsigned *count);
+/* agt_link.c: it stopped: the occurrences since the last reset; clears. */
+unsigned agt_warn_limit_reset(agt_warn_limit_t *w);
+
 struct agt_link {
     struct event_base *base;
     const agt_conf_t *conf;
@@ -48,6 +66,7 @@ struct agt_link {
     uint64_t virt_gen;      /* libvirt connection the last report saw */
     uint64_t hello_ms;      /* when the last hello started (monotonic) */
     unsigned report_failures; /* in a row: warn on the first only */
+    agt_warn_limit_t hello_refusals;  /* the engine's errors to our hello */
     struct agt_req_job *waiting;  /* shutdowns / reboots in their grace period */
     agt_migrate_t *mig;     /* outgoing live migrations (agt_migrate.c) */
     char engine_id[128];

@@ -19,6 +19,7 @@
 
 #include "agt_conf.h"
 #include "agt_link.h"
+#include "agt_link_priv.h"
 #include "agt_pool.h"
 #include "agt_stats.h"
 #include "agt_virt.h"
@@ -573,6 +574,103 @@ test_pool_without_libvirt(void **state)
     fx_free(f);
 }
 
+/* The rate limit of repeated warnings, with explicit times. */
+static void
+test_warn_limit(void **state)
+{
+    (void)state;
+    agt_warn_limit_t w;
+    memset(&w, 0, sizeof(w));
+    unsigned n = 0;
+    /* the first: logged */
+    assert_true(agt_warn_limit_hit(&w, CMN_ERR_UNAVAILABLE, 1000, 60000, &n));
+    assert_int_equal(n, 1);
+    /* repeats within the minute: not logged */
+    for (uint64_t t = 2000; t < 61000; t += 1000)
+        assert_false(agt_warn_limit_hit(&w, CMN_ERR_UNAVAILABLE, t, 60000, &n));
+    /* a minute after the last logged one: logged with the count */
+    assert_true(agt_warn_limit_hit(&w, CMN_ERR_UNAVAILABLE, 61000, 60000, &n));
+    assert_int_equal(n, 60);
+    assert_false(agt_warn_limit_hit(&w, CMN_ERR_UNAVAILABLE, 62000, 60000, &n));
+    /* another code: logged at once, as a first */
+    assert_true(agt_warn_limit_hit(&w, CMN_ERR_DENIED, 63000, 60000, &n));
+    assert_int_equal(n, 1);
+    assert_false(agt_warn_limit_hit(&w, CMN_ERR_DENIED, 64000, 60000, &n));
+    /* a clock going back never logs */
+    assert_false(agt_warn_limit_hit(&w, CMN_ERR_DENIED, 10, 60000, &n));
+    assert_int_equal(agt_warn_limit_reset(&w), 65);
+    assert_int_equal(agt_warn_limit_reset(&w), 0);
+    /* after the reset the next one is a first again */
+    assert_true(agt_warn_limit_hit(&w, CMN_ERR_DENIED, 70000, 60000, &n));
+    assert_int_equal(n, 1);
+}
+
+/* Lines of `path` holding `frag`. */
+static int
+count_lines(const char *path, const char *frag)
+{
+    FILE *fp = fopen(path, "r");
+    if (!fp)
+        return 0;
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof(line), fp))
+        if (strstr(line, frag))
+            n++;
+    fclose(fp);
+    return n;
+}
+
+/* Feed an error reply to the next hello (sent after index `mark`). */
+static void
+refuse_hello(fx_t *f, size_t mark, cmn_code_t code, const char *msg)
+{
+    Herd__Envelope *hello = sent_body(f, mark, HERD__ENVELOPE__BODY_HELLO, 3000);
+    assert_non_null(hello);
+    Herd__Result res = HERD__RESULT__INIT;
+    res.code = (int)code;
+    res.message = (char *)msg;
+    Herd__Envelope e = HERD__ENVELOPE__INIT;
+    e.in_reply_to = hello->id;
+    e.result = &res;
+    feed(f, &e);
+}
+
+/* The engine refuses hello (the new-host rate limit, pending approval):
+ * a warning naming the code and the engine's message the first time, not
+ * at every heartbeat after; another code warns again. */
+static void
+test_hello_refusal_is_warned_once(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/agt-link-log.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(cmn_log_set_file(path), 0);
+    assert_int_equal(cmn_log_set_filters("agent.link:warn"), 0);
+    fx_t *f = fx_new2(false, true);
+    assert_int_equal(agt_link_start(f->link), 0);
+    for (int i = 0; i < 3; i++)
+        refuse_hello(f, f->nout, CMN_ERR_UNAVAILABLE,
+                     "too many new hosts; try again later");
+    refuse_hello(f, f->nout, CMN_ERR_DENIED, "host is pending approval");
+    refuse_hello(f, f->nout, CMN_ERR_DENIED, "host is pending approval");
+    assert_false(agt_link_has_session(f->link));
+    fx_free(f);
+    cmn_log_set_file(NULL);
+    cmn_log_set_filters("");
+    int unavail = count_lines(path, "engine refused hello: unavailable: too many "
+                              "new hosts; try again later");
+    int denied = count_lines(path, "engine refused hello: denied: host is pending "
+                             "approval");
+    int all = count_lines(path, "refused hello");
+    unlink(path);
+    assert_int_equal(unavail, 1);
+    assert_int_equal(denied, 1);
+    assert_int_equal(all, 2);
+}
+
 int
 main(void)
 {
@@ -588,6 +686,8 @@ main(void)
         cmocka_unit_test(test_shutdown_ends_on_event),
         cmocka_unit_test(test_session_cycle),
         cmocka_unit_test(test_pool_without_libvirt),
+        cmocka_unit_test(test_warn_limit),
+        cmocka_unit_test(test_hello_refusal_is_warned_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
