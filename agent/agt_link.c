@@ -20,13 +20,13 @@
 CMN_LOG_INIT("agent.link");
 
 #define AGT_VERSION "0.1.0"
-#define STATS_CHUNK 500                 /* VMs per VmStatsBatch */
 #define PROBE_DELAY_MS 200              /* a new DEALER's first ping, retries */
 #define PROBE_TRIES 10
 #define HELLO_WARN_IVL_MS 60000         /* a refused hello: warn once a minute */
 
-/* The struct agt_link is in agt_link_priv.h (shared with agt_link_req.c,
- * the engine's requests, and agt_link_key.c, the DEALER and key rotation). */
+/* The struct agt_link is in agt_link_priv.h (shared with agt_link_notify.c,
+ * statistics and events, agt_link_req.c, the engine's requests, and
+ * agt_link_key.c, the DEALER and key rotation). */
 
 /* ---- sending -------------------------------------------------------------- */
 
@@ -125,8 +125,8 @@ static void s_on_report_reply(const Herd__Envelope *env, cmn_code_t code,
                               const char *message, void *opaque);
 
 /* Sinks for agt_link_conv.c. */
-static int
-s_sink_notify(Herd__Envelope *env, void *opaque)
+int
+agt_link_notify(Herd__Envelope *env, void *opaque)
 {
     s_send_notification(opaque, env);
     return 0;
@@ -560,104 +560,15 @@ s_on_kick(evutil_socket_t fd, short what, void *arg)
         s_hello_start(link);
 }
 
-/* ---- statistics ------------------------------------------------------------ */
-
-typedef struct {
-    agt_link_t *link;
-    agt_sample_t s;
-} agt_stats_job_t;
-
-static void
-s_stats_work(void *arg)
-{
-    agt_stats_job_t *j = arg;
-    if (agt_stats_sample(j->link->stats, j->link->virt, &j->s) < 0)
-        CMN_WARN("VM statistics unavailable: %s", cmn_err_msg());
-}
-
-static void
-s_stats_done(void *arg, bool cancelled)
-{
-    agt_stats_job_t *j = arg;
-    agt_link_t *link = j->link;
-    if (!cancelled) {
-        link->stats_inflight = false;
-        if (link->session) {
-            agt_conv_host_stats(&j->s, s_sink_notify, link);
-            for (size_t off = 0; j->s.vms_ok && off < j->s.nvms; off += STATS_CHUNK) {
-                size_t n = j->s.nvms - off < STATS_CHUNK ? j->s.nvms - off : STATS_CHUNK;
-                agt_conv_vm_stats(j->s.timestamp_ms, j->s.vms + off, n, s_sink_notify, link);
-            }
-            if (j->s.vms_ok && j->s.nvms == 0)
-                agt_conv_vm_stats(j->s.timestamp_ms, NULL, 0, s_sink_notify, link);
-        }
-    }
-    agt_sample_clear(&j->s);
-    free(j);
-}
-
 static void
 s_on_stats_timer(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
-    agt_link_t *link = arg;
-    if (link->stats_inflight || !link->stats || !link->pool)
-        return;     /* the previous sample is still running: skip a tick */
-    agt_stats_job_t *j = calloc(1, sizeof(*j));
-    if (!j)
-        return;
-    j->link = link;
-    link->stats_inflight = true;
-    if (agt_pool_submit(link->pool, s_stats_work, s_stats_done, j) < 0) {
-        link->stats_inflight = false;
-        free(j);
-    }
+    agt_link_stats_tick(arg);
 }
 
-/* ---- VM events -------------------------------------------------------------- */
-
-static void
-s_event_done(void *arg, bool cancelled)
-{
-    agt_vm_event_t *ev = arg;
-    agt_link_t *link = NULL;
-    memcpy(&link, ev + 1, sizeof(link));
-    if (!cancelled && !link->closing) {
-        CMN_INFO("domain %s (%s): event %d detail %d, state %d reason %d", ev->uuid,
-                 ev->name, ev->event, ev->detail, ev->state, ev->reason);
-        agt_conv_vm_event(ev, s_sink_notify, link);
-    }
-    free(ev);
-}
-
-/* On the libvirt event thread: hand the event to the loop. The event is
- * re-allocated with the link pointer behind it. */
-static void
-s_virt_event(agt_vm_event_t *ev, void *opaque)
-{
-    agt_link_t *link = opaque;
-    agt_vm_event_t *copy = malloc(sizeof(*ev) + sizeof(link));
-    if (copy) {
-        memcpy(copy, ev, sizeof(*ev));
-        memcpy(copy + 1, &link, sizeof(link));
-        if (agt_pool_post(link->pool, s_event_done, copy) < 0)
-            free(copy);
-    }
-    free(ev);
-}
-
-/* ---- live migration ----------------------------------------------------------- */
-
-static void
-s_mig_report(const agt_mig_progress_t *p, void *opaque)
-{
-    agt_link_t *link = opaque;
-    if (link->closing)
-        return;
-    cmn_err_reset();
-    agt_conv_job_progress(p, s_sink_notify, link);
-}
+/* ---- frames from the engine ------------------------------------------------- */
 
 void
 agt_link_handle_frame(agt_link_t *link, const uint8_t *data, size_t len)
@@ -740,10 +651,10 @@ agt_link_new(const agt_link_opts_t *o)
         return NULL;
     }
     if (link->virt && link->pool)
-        agt_virt_set_event_cb(link->virt, s_virt_event, link);
+        agt_virt_set_event_cb(link->virt, agt_link_virt_event, link);
     int64_t maxmig = link->conf->max_outgoing_migrations;
     link->mig = agt_migrate_new(o->base, link->virt, link->pool,
-                                maxmig > 0 ? (unsigned)maxmig : 2, s_mig_report,
+                                maxmig > 0 ? (unsigned)maxmig : 2, agt_link_mig_report,
                                 link);
     if (!link->mig) {
         cmn_rpc_destroy(&link->rpc);

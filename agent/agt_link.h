@@ -1,8 +1,9 @@
 /* The engine link: one DEALER (identity = host id) to the engine; hello,
- * full VM report, pings and reconnect, periodic statistics, VM events, the
- * dispatch of the engine's commands to the worker pool (agt_link_req.c),
- * and the engine's key rotation (agt_link_key.c). agt_link*.c and agt_link_conv.c
- * are the only agent files that know the protobuf types. */
+ * full VM report, pings and reconnect, periodic statistics and VM events
+ * (agt_link_notify.c), the dispatch of the engine's commands to the worker
+ * pool (agt_link_req.c), and the engine's key rotation (agt_link_key.c).
+ * agt_link*.c and agt_link_conv.c are the only agent files that know the
+ * protobuf types. */
 #ifndef AGT_LINK_H
 #define AGT_LINK_H
 

@@ -1,7 +1,8 @@
-/* Inside the engine link, shared by agt_link.c (sending, hello, heartbeat,
- * statistics, events), agt_link_req.c (the engine's requests) and
- * agt_link_key.c (the DEALER and engine key rotation), and read by unit
- * tests. Not for other agent files. */
+/* Inside the engine link, shared by agt_link.c (sending, hello, report,
+ * heartbeat, frames in), agt_link_notify.c (statistics, events, migration
+ * progress), agt_link_req.c (the engine's requests) and agt_link_key.c
+ * (the DEALER and engine key rotation), and read by unit tests. Not for
+ * other agent files. */
 #ifndef AGT_LINK_PRIV_H
 #define AGT_LINK_PRIV_H
 
@@ -102,6 +103,24 @@ void agt_link_probe(agt_link_t *link);
 /* agt_link.c: the DEALER's receive callback (opaque = the link). */
 void agt_link_on_frame(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
                        const uint8_t *data, size_t len, void *opaque);
+
+/* agt_link.c: send a notification (an agt_conv sink; opaque = the link).
+ * Always 0: a send failure is logged at debug. */
+int agt_link_notify(Herd__Envelope *env, void *opaque);
+
+/* ---- agt_link_notify.c ------------------------------------------------- */
+
+/* Every stats_interval: sample on the pool and send host_stats and
+ * vm_stats (skipped while the previous sample runs, or without stats or
+ * pool). */
+void agt_link_stats_tick(agt_link_t *link);
+
+/* agt_virt's event callback (libvirt's event thread; opaque = the link):
+ * the event goes to the loop and out as vm_event. Takes ev. */
+void agt_link_virt_event(agt_vm_event_t *ev, void *opaque);
+
+/* agt_migrate's progress callback (opaque = the link): job_progress. */
+void agt_link_mig_report(const agt_mig_progress_t *p, void *opaque);
 
 /* ---- agt_link_req.c ---------------------------------------------------- */
 
