@@ -4,9 +4,11 @@
  * written to <engine_key_file>.next, then answered. Switch (switch_now
  * true): the key becomes engine_key_file, the reply goes out on the old
  * DEALER, and REKEY_DELAY_MS later the DEALER is made again with the new
- * server key; the session, timers, waiting jobs and the table of pending
- * requests stay (requests in flight may time out). Key files are written
- * on the worker pool (fsync), one job at a time (key_lock).
+ * server key and pings soon after (agt_link_probe), so that the engine
+ * learns the new connection; the session, timers, waiting jobs and the
+ * table of pending requests stay (requests in flight may time out). Key
+ * files are written on the worker pool (fsync), one job at a time
+ * (key_lock).
  *
  * Fallback for an agent that missed the switch: while a .next file exists
  * and nothing came from the engine for request_timeout on this DEALER, it
@@ -333,8 +335,8 @@ agt_ekey_decide(const agt_ekey_state_t *s)
 }
 
 /* How long the engine may be silent before the other key is tried:
- * request_timeout, but at least three heartbeats (a new DEALER's first
- * ping goes out one heartbeat after it was made). */
+ * request_timeout, but at least three heartbeats (time for a new DEALER to
+ * connect and be answered). */
 static uint64_t
 s_silence_ms(const agt_conf_t *conf)
 {
