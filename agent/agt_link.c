@@ -83,6 +83,14 @@ s_send_request(agt_link_t *link, Herd__Envelope *env, cmn_rpc_reply_cb cb)
     return 0;
 }
 
+/* True if a reply callback's `env` is the engine's answer: not one made
+ * here for a request that could not be sent (id 0), nor a timeout (NULL). */
+static bool
+s_from_engine(const Herd__Envelope *env)
+{
+    return env && env->id != 0;
+}
+
 void
 agt_link_reply_env(agt_link_t *link, uint64_t request_id, cmn_code_t code,
                    const char *msg, Herd__Envelope *body_env)
@@ -220,9 +228,7 @@ s_on_hello_reply(const Herd__Envelope *env, cmn_code_t code, const char *message
     link->hello_inflight = false;
     if (link->closing)
         return;
-    /* A reply made here (not sent: id 0) or a timeout (no envelope) is not
-     * the engine's answer: retried on the next heartbeat. */
-    if (!env || env->id == 0) {
+    if (!s_from_engine(env)) {     /* retried on the next heartbeat */
         CMN_DEBUG("hello: %s: %s", cmn_code_name(code), message);
         return;
     }
@@ -499,7 +505,7 @@ s_on_probe_pong(const Herd__Envelope *env, cmn_code_t code, const char *message,
     link->probe_inflight = false;
     if (link->closing)
         return;
-    if (code == CMN_ERR_UNAVAILABLE && (!env || env->id == 0)) {
+    if (code == CMN_ERR_UNAVAILABLE && !s_from_engine(env)) {
         /* Not sent (the connection is not up yet): the timer tries again. */
         CMN_DEBUG("first ping on the new engine link: %s", message);
         return;

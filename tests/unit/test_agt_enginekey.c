@@ -556,57 +556,6 @@ c_promoted(fx_t *f, router_t *r)
            access(f->enext, F_OK) < 0 && !f->link->promote_inflight;
 }
 
-static void
-test_switch_now_on_a_real_socket(void **state)
-{
-    (void)state;
-    fx_t *f = fx_files();
-    fx_link(f, true, false);
-    router_t *ra = router_new(f, "tcp://127.0.0.1:*", f->a_sec);
-    char ep[128];
-    snprintf(ep, sizeof(ep), "%s", cmn_zsock_endpoint(ra->sock));
-    set_str(&f->conf.engine, ep);
-    assert_int_equal(agt_link_start(f->link), 0);
-    assert_true(spin_until(f, ra, c_session, 8000));
-    assert_string_equal(f->link->ekey, f->a_pub);
-
-    /* the engine: pre-publication, then the switch */
-    const char *steps[2] = { "pre", "switch" };
-    for (int i = 0; i < 2; i++) {
-        Herd__EngineKey k = HERD__ENGINE_KEY__INIT;
-        k.public_key = f->b_pub;
-        k.switch_now = i == 1;
-        Herd__Envelope e = HERD__ENVELOPE__INIT;
-        e.body_case = HERD__ENVELOPE__BODY_ENGINE_KEY;
-        e.engine_key = &k;
-        e.id = 100 + (uint64_t)i;
-        ra->key_reply_to = e.id;
-        ra->key_code = -1;
-        size_t len;
-        uint8_t *buf = cmn_rpc_encode(&e, &len);
-        assert_int_equal(cmn_zsock_send(ra->sock, ra->peer, ra->peer_len, buf, len), 0);
-        free(buf);
-        if (!spin_until(f, ra, c_key_answered, 5000))
-            fail_msg("no answer to the %s message", steps[i]);
-        assert_int_equal(ra->key_code, CMN_OK);
-    }
-    char k[KEYLEN];
-    assert_string_equal(file_key(f->epub, k), f->b_pub);
-    /* the engine re-binds the same endpoint with the new key */
-    spin(f, 400);
-    router_free(&ra);
-    router_t *rb = router_new(f, ep, f->b_sec);
-    if (!spin_until(f, rb, c_pinged, 10000))
-        fail_msg("the agent did not reach the engine's new key");
-    assert_string_equal(f->link->ekey, f->b_pub);
-    /* the session went on: no new hello */
-    assert_true(agt_link_has_session(f->link));
-    spin(f, 300);
-    assert_int_equal(rb->hellos, 0);
-    router_free(&rb);
-    fx_free(f);
-}
-
 /* Send EngineKey{key, switch_now} from the router; wait for its answer. */
 static void
 router_send_key(fx_t *f, router_t *r, const char *key, bool switch_now, uint64_t id)
@@ -630,6 +579,49 @@ router_send_key(fx_t *f, router_t *r, const char *key, bool switch_now, uint64_t
     assert_int_equal(r->key_code, CMN_OK);
 }
 
+/* A link with libvirt's test driver and a pool, started against a CURVE
+ * ROUTER with engine key A on a free port (its endpoint in ep), with a
+ * session. */
+static router_t *
+fx_session(fx_t *f, char ep[128])
+{
+    fx_link(f, true, false);
+    router_t *ra = router_new(f, "tcp://127.0.0.1:*", f->a_sec);
+    snprintf(ep, 128, "%s", cmn_zsock_endpoint(ra->sock));
+    set_str(&f->conf.engine, ep);
+    assert_int_equal(agt_link_start(f->link), 0);
+    assert_true(spin_until(f, ra, c_session, 8000));
+    assert_string_equal(f->link->ekey, f->a_pub);
+    return ra;
+}
+
+static void
+test_switch_now_on_a_real_socket(void **state)
+{
+    (void)state;
+    fx_t *f = fx_files();
+    char ep[128];
+    router_t *ra = fx_session(f, ep);
+    /* the engine: pre-publication, then the switch */
+    router_send_key(f, ra, f->b_pub, false, 100);
+    router_send_key(f, ra, f->b_pub, true, 101);
+    char k[KEYLEN];
+    assert_string_equal(file_key(f->epub, k), f->b_pub);
+    /* the engine re-binds the same endpoint with the new key */
+    spin(f, 400);
+    router_free(&ra);
+    router_t *rb = router_new(f, ep, f->b_sec);
+    if (!spin_until(f, rb, c_pinged, 10000))
+        fail_msg("the agent did not reach the engine's new key");
+    assert_string_equal(f->link->ekey, f->b_pub);
+    /* the session went on: no new hello */
+    assert_true(agt_link_has_session(f->link));
+    spin(f, 300);
+    assert_int_equal(rb->hellos, 0);
+    router_free(&rb);
+    fx_free(f);
+}
+
 /* The engine learns a new connection from the agent's first message on
  * it: a DEALER made again after the switch pings at once, without waiting
  * for the heartbeat (stopped here), retrying while the engine is not there
@@ -640,13 +632,8 @@ test_new_dealer_pings_soon(void **state)
     (void)state;
     fx_t *f = fx_files();
     f->conf.request_timeout = 5;
-    fx_link(f, true, false);
-    router_t *ra = router_new(f, "tcp://127.0.0.1:*", f->a_sec);
     char ep[128];
-    snprintf(ep, sizeof(ep), "%s", cmn_zsock_endpoint(ra->sock));
-    set_str(&f->conf.engine, ep);
-    assert_int_equal(agt_link_start(f->link), 0);
-    assert_true(spin_until(f, ra, c_session, 8000));
+    router_t *ra = fx_session(f, ep);
     /* no heartbeat from now on: every later ping is the new DEALER's own */
     assert_int_equal(event_del(f->link->ping_timer), 0);
     spin(f, 300);

@@ -334,18 +334,27 @@ test_vm_create_and_disk_validation(void **state)
     fx_free(f);
 }
 
+/* A VmOp request in e (body op) for domain vm. */
+static void
+vm_op_env(Herd__Envelope *e, Herd__VmOp *op, const char *vm, Herd__VmOpKind kind)
+{
+    herd__envelope__init(e);
+    herd__vm_op__init(op);
+    e->body_case = HERD__ENVELOPE__BODY_VM_OP;
+    e->vm_op = op;
+    op->vm_id = (char *)vm;
+    op->op = kind;
+}
+
 /* Commands run on the pool against test:///default and answer. */
 static void
 test_commands_on_libvirt(void **state)
 {
     (void)state;
     fx_t *f = fx_new(true);
-    Herd__VmOp op = HERD__VM_OP__INIT;
-    Herd__Envelope e = HERD__ENVELOPE__INIT;
-    e.body_case = HERD__ENVELOPE__BODY_VM_OP;
-    e.vm_op = &op;
-    op.vm_id = TEST_DOM;
-    op.op = HERD__VM_OP_KIND__VM_OP_PAUSE;
+    Herd__VmOp op;
+    Herd__Envelope e;
+    vm_op_env(&e, &op, TEST_DOM, HERD__VM_OP_KIND__VM_OP_PAUSE);
     feed(f, &e);
     Herd__Envelope *r = reply_to(f, e.id);
     assert_non_null(r);
@@ -435,6 +444,31 @@ answer(fx_t *f, const Herd__Envelope *req, cmn_code_t code, Herd__Envelope *body
     feed(f, e);
 }
 
+/* Answer `hello` with a hello_ack from engine `eid`. */
+static void
+ack_hello(fx_t *f, const Herd__Envelope *hello, const char *eid)
+{
+    Herd__HelloAck ack = HERD__HELLO_ACK__INIT;
+    ack.engine_id = (char *)eid;
+    ack.host_name = "h";
+    Herd__Envelope ae = HERD__ENVELOPE__INIT;
+    ae.body_case = HERD__ENVELOPE__BODY_HELLO_ACK;
+    ae.hello_ack = &ack;
+    answer(f, hello, CMN_OK, &ae);
+}
+
+/* Answer `ping` with a pong from engine `eid`. */
+static void
+pong_ping(fx_t *f, const Herd__Envelope *ping, const char *eid)
+{
+    Herd__Pong pong = HERD__PONG__INIT;
+    pong.engine_id = (char *)eid;
+    Herd__Envelope pe = HERD__ENVELOPE__INIT;
+    pe.body_case = HERD__ENVELOPE__BODY_PONG;
+    pe.pong = &pong;
+    answer(f, ping, CMN_OK, &pe);
+}
+
 /* hello -> hello_ack -> full report; a pong asking for hello starts over,
  * and so does a reply with no_session. */
 static void
@@ -451,14 +485,8 @@ test_session_cycle(void **state)
     assert_true(hello->hello->cpu_count > 0);
     assert_false(agt_link_has_session(f->link));
 
-    Herd__HelloAck ack = HERD__HELLO_ACK__INIT;
-    ack.engine_id = "engine-A";
-    ack.host_name = "h";
-    Herd__Envelope ae = HERD__ENVELOPE__INIT;
-    ae.body_case = HERD__ENVELOPE__BODY_HELLO_ACK;
-    ae.hello_ack = &ack;
     size_t mark = f->nout;
-    answer(f, hello, CMN_OK, &ae);
+    ack_hello(f, hello, "engine-A");
     assert_true(agt_link_has_session(f->link));
     Herd__Envelope *rep = sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000);
     assert_non_null(rep);
@@ -476,20 +504,15 @@ test_session_cycle(void **state)
     assert_false(agt_link_has_session(f->link));
     hello = sent_body(f, mark, HERD__ENVELOPE__BODY_HELLO, 5000);
     assert_non_null(hello);
-    answer(f, hello, CMN_OK, &ae);
+    ack_hello(f, hello, "engine-A");
     assert_true(agt_link_has_session(f->link));
     assert_non_null(sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000));
 
     /* a pong from a restarted engine: hello again */
     Herd__Envelope *ping = sent_body(f, f->nout, HERD__ENVELOPE__BODY_PING, 5000);
     assert_non_null(ping);
-    Herd__Pong pong = HERD__PONG__INIT;
-    pong.engine_id = "engine-B";
-    Herd__Envelope pe = HERD__ENVELOPE__INIT;
-    pe.body_case = HERD__ENVELOPE__BODY_PONG;
-    pe.pong = &pong;
     mark = f->nout;
-    answer(f, ping, CMN_OK, &pe);
+    pong_ping(f, ping, "engine-B");
     assert_false(agt_link_has_session(f->link));
     assert_non_null(sent_body(f, mark, HERD__ENVELOPE__BODY_HELLO, 5000));
     fx_free(f);
@@ -510,15 +533,8 @@ test_pool_without_libvirt(void **state)
     Herd__Envelope *hello = sent_body(f, 0, HERD__ENVELOPE__BODY_HELLO, 5000);
     assert_non_null(hello);
     assert_string_equal(hello->hello->host_id, HOST_ID);
-
-    Herd__HelloAck ack = HERD__HELLO_ACK__INIT;
-    ack.engine_id = "engine-A";
-    ack.host_name = "h";
-    Herd__Envelope ae = HERD__ENVELOPE__INIT;
-    ae.body_case = HERD__ENVELOPE__BODY_HELLO_ACK;
-    ae.hello_ack = &ack;
     size_t mark = f->nout;
-    answer(f, hello, CMN_OK, &ae);
+    ack_hello(f, hello, "engine-A");
     assert_true(agt_link_has_session(f->link));
     Herd__Envelope *rep = sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000);
     assert_non_null(rep);
@@ -529,30 +545,15 @@ test_pool_without_libvirt(void **state)
     mark = f->nout;
     Herd__Envelope *ping = sent_body(f, mark, HERD__ENVELOPE__BODY_PING, 3000);
     assert_non_null(ping);
-    Herd__Pong pong = HERD__PONG__INIT;
-    pong.engine_id = "engine-A";
-    Herd__Envelope pe = HERD__ENVELOPE__INIT;
-    pe.body_case = HERD__ENVELOPE__BODY_PONG;
-    pe.pong = &pong;
-    answer(f, ping, CMN_OK, &pe);
+    pong_ping(f, ping, "engine-A");
     assert_true(agt_link_has_session(f->link));
     assert_non_null(sent_body(f, mark, HERD__ENVELOPE__BODY_HOST_STATS, 3000));
 
     /* libvirt work is refused, naming libvirt */
-    Herd__VmOp op = HERD__VM_OP__INIT;
-    Herd__Envelope e = HERD__ENVELOPE__INIT;
-    e.body_case = HERD__ENVELOPE__BODY_VM_OP;
-    e.vm_op = &op;
-    op.vm_id = TEST_DOM;
-    op.op = HERD__VM_OP_KIND__VM_OP_START;
+    Herd__VmOp op;
+    Herd__Envelope e;
+    vm_op_env(&e, &op, TEST_DOM, HERD__VM_OP_KIND__VM_OP_START);
     expect_error(f, &e, CMN_ERR_UNAVAILABLE, "libvirt is not available");
-    Herd__DiskCreate dc = HERD__DISK_CREATE__INIT;
-    Herd__Envelope d = HERD__ENVELOPE__INIT;
-    d.body_case = HERD__ENVELOPE__BODY_DISK_CREATE;
-    d.disk_create = &dc;
-    dc.disk_id = "0f0e0d0c-0b0a-4909-8807-060504030201";
-    dc.size_bytes = 1 << 20;
-    expect_error(f, &d, CMN_ERR_UNAVAILABLE, "libvirt is not available");
     Herd__VmMigrate vm = HERD__VM_MIGRATE__INIT;
     Herd__Envelope m = HERD__ENVELOPE__INIT;
     m.body_case = HERD__ENVELOPE__BODY_VM_MIGRATE;
@@ -567,7 +568,7 @@ test_pool_without_libvirt(void **state)
     answer(f, rep, CMN_ERR_NO_SESSION, NULL);
     hello = sent_body(f, mark, HERD__ENVELOPE__BODY_HELLO, 5000);
     assert_non_null(hello);
-    answer(f, hello, CMN_OK, &ae);
+    ack_hello(f, hello, "engine-A");
     rep = sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000);
     assert_non_null(rep);
     assert_int_equal(rep->vm_report->n_vms, 0);
