@@ -1,6 +1,8 @@
-/* Agent keys, enrollment (pending, approve, tokens, pre-registration),
- * the ZAP decision and the per-message gate. See eng_enroll.h. */
+/* Agent keys: the key cache, the ZAP decision, the per-message gate and
+ * enrollment by hello (pending, tokens, pre-registered keys, rotation).
+ * The admin actions are in eng_enroll_admin.c. See eng_enroll.h. */
 #include "eng_enroll.h"
+#include "eng_enroll_priv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,43 +20,6 @@
 #include "eng_enginekey.h"
 
 CMN_LOG_INIT("eng.enroll");
-
-#define KEY_BUCKETS 1024
-#define MAX_ROUTE 255
-
-typedef struct s_key {
-    eng_hostkey_t k;
-    struct s_key *next;
-} s_key_t;
-
-typedef struct s_route {
-    char host[ENG_ID_LEN];
-    uint8_t route[MAX_ROUTE];
-    size_t len;
-    struct s_route *next;
-} s_route_t;
-
-struct eng_enroll {
-    eng_ctx_t *ctx;
-    eng_enroll_mode_t mode;
-    char pub[CMN_KEY_Z85_LEN + 1];
-    char sec[CMN_KEY_Z85_LEN + 1];
-    s_key_t *keys[KEY_BUCKETS];
-    s_route_t *routes[KEY_BUCKETS];
-    size_t npending;
-    uint64_t next_id;
-    uint64_t dropped;           /* for rate-limited warnings */
-    /* agents.pending_rate: new pending hosts; refusals summarized in a
-     * warning event at most once a minute. */
-    eng_rate_t rate;
-    int64_t (*clock)(void);     /* NULL: cmn_mono_ms */
-    uint64_t rate_refused;      /* since the start */
-    uint64_t rate_unreported;   /* since the last summary event */
-    bool rate_reported;         /* a summary event was made ... */
-    int64_t rate_report_ms;     /* ... at this time */
-    char rate_last[ENG_ID_LEN + CMN_KEY_FP_LEN + 16];   /* host and key */
-    struct event *rate_timer;   /* flushes rate_unreported */
-};
 
 #define RATE_REPORT_MS 60000
 
@@ -76,7 +41,7 @@ static size_t s_hash(const char *s)
     return h % KEY_BUCKETS;
 }
 
-static s_key_t *s_find(eng_enroll_t *en, const char *key)
+s_key_t *eng_enroll_key_find(eng_enroll_t *en, const char *key)
 {
     for (s_key_t *e = en->keys[s_hash(key)]; e; e = e->next)
         if (strcmp(e->k.public_key, key) == 0)
@@ -87,7 +52,7 @@ static s_key_t *s_find(eng_enroll_t *en, const char *key)
 /* Cache a key row (insert or overwrite). */
 static s_key_t *s_cache(eng_enroll_t *en, const eng_hostkey_t *k)
 {
-    s_key_t *e = s_find(en, k->public_key);
+    s_key_t *e = eng_enroll_key_find(en, k->public_key);
     if (!e) {
         e = calloc(1, sizeof(*e));
         if (!e) {
@@ -107,7 +72,7 @@ static s_key_t *s_cache(eng_enroll_t *en, const eng_hostkey_t *k)
 }
 
 /* Store and cache. */
-static int s_put(eng_enroll_t *en, const eng_hostkey_t *k)
+int eng_enroll_key_put(eng_enroll_t *en, const eng_hostkey_t *k)
 {
     if (eng_store_hostkey_put(en->ctx->store, k) < 0)
         return -1;
@@ -162,7 +127,7 @@ static void s_route_set(eng_enroll_t *en, const char *host,
     }
 }
 
-static void s_route_forget(eng_enroll_t *en, const char *host)
+void eng_enroll_route_forget(eng_enroll_t *en, const char *host)
 {
     s_route_t *r = s_route_find(en, host);
     if (r)
@@ -351,7 +316,7 @@ bool eng_enroll_zap_cb(const char *client_key, const char *address,
                        void *opaque)
 {
     eng_enroll_t *en = opaque;
-    s_key_t *e = client_key ? s_find(en, client_key) : NULL;
+    s_key_t *e = client_key ? eng_enroll_key_find(en, client_key) : NULL;
     if (!e) {
         if (en->mode == ENG_ENROLL_CLOSED) {
             CMN_WARN("refused a connection from %s: unknown key (enrollment "
@@ -464,7 +429,7 @@ static eng_gate_t s_rotate(eng_enroll_t *en, s_key_t *cur, eng_hostkey_t *k,
     k->name[0] = '\0';
     snprintf(k->rotated_from, sizeof(k->rotated_from), "%s", old.public_key);
     old.expires_ms = k->created_ms + ENG_ENROLL_OVERLAP_MS;
-    if (s_put(en, k) < 0 || s_put(en, &old) < 0) {
+    if (eng_enroll_key_put(en, k) < 0 || eng_enroll_key_put(en, &old) < 0) {
         CMN_ERROR("cannot rotate the key of host %s: %s", host_id,
                   cmn_err_msg());
         return ENG_GATE_DROP;
@@ -553,12 +518,12 @@ static eng_gate_t s_hello_unknown(eng_enroll_t *en, const char *key,
                 strcmp(e->k.host_id, h->host_id) == 0) {
                 eng_hostkey_t old = e->k;
                 old.state = ENG_KEY_REVOKED;
-                s_put(en, &old);
+                eng_enroll_key_put(en, &old);
             }
     if (how) {
         k.state = ENG_KEY_APPROVED;
         k.approved_ms = k.created_ms;
-        if (s_put(en, &k) < 0 ||
+        if (eng_enroll_key_put(en, &k) < 0 ||
             (k.name[0] && s_host_record(en, h->host_id, h, k.name,
                                         ENG_HOST_CONNECTING) < 0)) {
             CMN_ERROR("cannot enroll host %s: %s", h->host_id, cmn_err_msg());
@@ -571,7 +536,7 @@ static eng_gate_t s_hello_unknown(eng_enroll_t *en, const char *key,
         snprintf(host, ENG_ID_LEN, "%s", h->host_id);
         return ENG_GATE_PASS;
     }
-    if (s_put(en, &k) < 0 ||
+    if (eng_enroll_key_put(en, &k) < 0 ||
         s_host_record(en, h->host_id, h, NULL,
                       ENG_HOST_PENDING_APPROVAL) < 0) {
         CMN_ERROR("cannot record pending host %s: %s", h->host_id,
@@ -602,7 +567,7 @@ eng_gate_t eng_enroll_gate(eng_enroll_t *en, const char *key,
                      (unsigned long long)en->dropped);
         return ENG_GATE_DROP;
     }
-    s_key_t *e = s_find(en, key);
+    s_key_t *e = eng_enroll_key_find(en, key);
     if (e && e->k.state == ENG_KEY_APPROVED && e->k.host_id[0] &&
         !s_expired(&e->k)) {
         /* The common case, without decoding: the key says who it is. A
@@ -653,7 +618,7 @@ eng_gate_t eng_enroll_gate(eng_enroll_t *en, const char *key,
         } else {
             eng_hostkey_t k = e->k;
             snprintf(k.host_id, sizeof(k.host_id), "%s", h->host_id);
-            if (s_put(en, &k) < 0 ||
+            if (eng_enroll_key_put(en, &k) < 0 ||
                 (k.name[0] && s_host_record(en, h->host_id, h, k.name,
                                             ENG_HOST_CONNECTING) < 0)) {
                 g = s_deny(en, env->id, CMN_ERR_DB, "cannot store the key",
@@ -675,271 +640,4 @@ eng_gate_t eng_enroll_gate(eng_enroll_t *en, const char *key,
     }
     cmn_rpc_free(env);
     return g;
-}
-
-/* ---- admin actions ------------------------------------------------------- */
-
-/* Which key the API shows: the newest; in the same millisecond the one
- * that is not on its way out. */
-static bool s_newer(const eng_hostkey_t *a, const eng_hostkey_t *b)
-{
-    if (a->created_ms != b->created_ms)
-        return a->created_ms > b->created_ms;
-    int ra = (a->expires_ms == 0) + (a->state != ENG_KEY_REVOKED);
-    int rb = (b->expires_ms == 0) + (b->state != ENG_KEY_REVOKED);
-    return ra > rb;
-}
-
-bool eng_enroll_host_key(eng_enroll_t *en, const char *host_id,
-                         char fp[CMN_KEY_FP_LEN], eng_key_state_t *state)
-{
-    s_key_t *best = NULL;
-    for (size_t b = 0; en && b < KEY_BUCKETS; b++)
-        for (s_key_t *e = en->keys[b]; e; e = e->next)
-            if (strcmp(e->k.host_id, host_id) == 0 &&
-                (!best || s_newer(&e->k, &best->k)))
-                best = e;
-    if (!best)
-        return false;
-    snprintf(fp, CMN_KEY_FP_LEN, "%s", best->k.fingerprint);
-    *state = best->k.state;
-    return true;
-}
-
-static int s_host_name(eng_enroll_t *en, const char *host_id, char *out,
-                       size_t n)
-{
-    eng_host_t h = {0};
-    if (eng_store_host_get(en->ctx->store, host_id, &h) < 0)
-        return -1;
-    snprintf(out, n, "%s", h.name);
-    eng_host_clear(&h);
-    return 0;
-}
-
-void eng_enroll_host_json(eng_enroll_t *en, const char *host_id,
-                          json_t *host)
-{
-    char fp[CMN_KEY_FP_LEN];
-    eng_key_state_t st;
-    if (!en || !host || !eng_enroll_host_key(en, host_id, fp, &st))
-        return;
-    json_object_set_new(host, "curve_key",
-                        json_pack("{s:s,s:s}", "fingerprint", fp, "state",
-                                  eng_key_state_name(st)));
-}
-
-int eng_enroll_approve(eng_enroll_t *en, const char *host_id,
-                       const char *user)
-{
-    if (!en)
-        return 0;
-    char name[ENG_NAME_LEN];
-    if (s_host_name(en, host_id, name, sizeof(name)) < 0)
-        return -1;
-    s_key_t *pend = NULL;
-    for (size_t b = 0; b < KEY_BUCKETS; b++)
-        for (s_key_t *e = en->keys[b]; e; e = e->next)
-            if (e->k.state == ENG_KEY_PENDING &&
-                strcmp(e->k.host_id, host_id) == 0)
-                pend = e;
-    if (!pend)
-        return CMN_ERR(CMN_ERR_STATE, "host %s has no key waiting for "
-                       "approval", name);
-    eng_hostkey_t k = pend->k;
-    k.state = ENG_KEY_APPROVED;
-    k.approved_ms = (int64_t)cmn_time_ms();
-    if (s_put(en, &k) < 0)
-        return -1;
-    eng_store_host_set_status(en->ctx->store, host_id, ENG_HOST_CONNECTING,
-                              k.approved_ms);
-    eng_hostent_t *h = en->ctx->agents
-                           ? eng_agents_add(en->ctx->agents, host_id) : NULL;
-    if (h) {
-        h->status = ENG_HOST_CONNECTING;
-        h->last_seen_mono = cmn_mono_ms();
-    }
-    eng_event(en->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_APPROVED, host_id, NULL,
-              user, "Host %s approved (key %s)", name, k.fingerprint);
-    return 0;
-}
-
-static int s_revoke_all(eng_enroll_t *en, const char *host_id)
-{
-    int n = 0;
-    for (size_t b = 0; b < KEY_BUCKETS; b++)
-        for (s_key_t *e = en->keys[b]; e; e = e->next)
-            if (strcmp(e->k.host_id, host_id) == 0 &&
-                e->k.state != ENG_KEY_REVOKED) {
-                eng_hostkey_t k = e->k;
-                k.state = ENG_KEY_REVOKED;
-                if (s_put(en, &k) < 0)
-                    return -1;
-                n++;
-            }
-    s_route_forget(en, host_id);
-    return n;
-}
-
-/* End the host's session now: requests fail, its VMs become unknown, the
- * host non_responsive (a removed host has no record left to change). */
-static void s_cut_off(eng_enroll_t *en, const char *host_id, const char *why)
-{
-    eng_agents_t *a = en->ctx->agents;
-    if (!a)
-        return;
-    eng_agents_cut_off(a, host_id, why);
-    eng_host_t h = {0};
-    if (eng_store_host_get(en->ctx->store, host_id, &h) == 0) {
-        eng_store_host_set_status(en->ctx->store, host_id,
-                                  ENG_HOST_NON_RESPONSIVE,
-                                  (int64_t)cmn_time_ms());
-        eng_agt_host_lost_vms(a, host_id);
-    }
-    eng_host_clear(&h);
-    cmn_err_reset();
-}
-
-int eng_enroll_revoke(eng_enroll_t *en, const char *host_id,
-                      const char *user)
-{
-    if (!en)
-        return CMN_ERR(CMN_ERR_UNSUPPORTED, "agent links are not "
-                       "authenticated (agents.curve: false): nothing to "
-                       "revoke");
-    char name[ENG_NAME_LEN];
-    if (s_host_name(en, host_id, name, sizeof(name)) < 0)
-        return -1;
-    int n = s_revoke_all(en, host_id);
-    if (n < 0)
-        return -1;
-    if (n == 0)
-        return CMN_ERR(CMN_ERR_STATE, "host %s has no key to revoke", name);
-    s_cut_off(en, host_id, "its key was revoked");
-    eng_event(en->ctx, ENG_SEV_WARNING, ENG_EV_HOST_KEY_REVOKED, host_id,
-              NULL, user, "Host %s: key revoked, host cut off", name);
-    return 0;
-}
-
-int eng_enroll_forget(eng_enroll_t *en, const char *host_id,
-                      const char *user)
-{
-    (void)user;
-    if (!en)
-        return 0;
-    if (s_revoke_all(en, host_id) < 0)
-        return -1;
-    s_cut_off(en, host_id, "host removed");
-    return 0;
-}
-
-/* Why a known key cannot be pre-registered (CMN_ERR_EXISTS, -1). */
-static int s_known_key(eng_enroll_t *en, const eng_hostkey_t *k)
-{
-    char host[ENG_NAME_LEN + ENG_ID_LEN + 16] = "";
-    char name[ENG_NAME_LEN];
-    if (k->host_id[0]) {
-        if (s_host_name(en, k->host_id, name, sizeof(name)) == 0)
-            snprintf(host, sizeof(host), "host %s (%s)", name, k->host_id);
-        else
-            snprintf(host, sizeof(host), "host id %s", k->host_id);
-        cmn_err_reset();
-    }
-    switch (k->state) {
-    case ENG_KEY_REVOKED:
-        return CMN_ERR(CMN_ERR_EXISTS, "key %s is known already and was "
-                       "revoked; make a new key pair on the host "
-                       "(herd-agent-setup)", k->fingerprint);
-    case ENG_KEY_PENDING:
-        return CMN_ERR(CMN_ERR_EXISTS, "key %s is known already: %s is "
-                       "pending approval with it; approve that host instead "
-                       "(POST /hosts/{id}/approve)", k->fingerprint, host);
-    default:
-        if (k->host_id[0])
-            return CMN_ERR(CMN_ERR_EXISTS, "key %s is registered already: it "
-                           "is the key of %s", k->fingerprint, host);
-        return CMN_ERR(CMN_ERR_EXISTS, "key %s is registered already%s%s; "
-                       "it has not connected yet", k->fingerprint,
-                       k->name[0] ? " as " : "", k->name);
-    }
-}
-
-int eng_enroll_register(eng_enroll_t *en, const char *public_key,
-                        const char *name, const char *user)
-{
-    if (!en)
-        return CMN_ERR(CMN_ERR_UNSUPPORTED, "agents.curve is false");
-    if (!cmn_key_valid(public_key))
-        return CMN_ERR(CMN_ERR_INVALID, "public key: not a CURVE key (40 Z85 "
-                       "characters)");
-    if (name && *name && !cmn_str_printable(name, ENG_NAME_LEN - 1, NULL))
-        return CMN_ERR(CMN_ERR_INVALID, "name: must be 1..%d printable "
-                       "characters", ENG_NAME_LEN - 1);
-    s_key_t *e = s_find(en, public_key);
-    if (e)
-        return s_known_key(en, &e->k);
-    for (size_t b = 0; name && *name && b < KEY_BUCKETS; b++)
-        for (s_key_t *o = en->keys[b]; o; o = o->next)
-            if (o->k.state == ENG_KEY_APPROVED && !o->k.host_id[0] &&
-                strcmp(o->k.name, name) == 0)
-                return CMN_ERR(CMN_ERR_EXISTS, "name: '%s' is pre-registered "
-                               "already, for key %s, which has not "
-                               "connected yet", name, o->k.fingerprint);
-    eng_hostkey_t k = {0};
-    snprintf(k.public_key, sizeof(k.public_key), "%s", public_key);
-    cmn_key_fingerprint(public_key, k.fingerprint);
-    snprintf(k.name, sizeof(k.name), "%s", name ? name : "");
-    k.state = ENG_KEY_APPROVED;
-    k.created_ms = (int64_t)cmn_time_ms();
-    k.approved_ms = k.created_ms;
-    if (s_put(en, &k) < 0)
-        return -1;
-    eng_event(en->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_KEY_REGISTERED, NULL,
-              NULL, user, "Host key %s registered%s%s", k.fingerprint,
-              k.name[0] ? " for " : "", k.name);
-    return 0;
-}
-
-char *eng_enroll_token_make(eng_enroll_t *en, const char *name,
-                            int64_t lifetime_s, const char *user,
-                            char id_out[ENG_ID_LEN])
-{
-    if (!en) {
-        CMN_ERR(CMN_ERR_UNSUPPORTED, "agents.curve is false");
-        return NULL;
-    }
-    char id[ENG_ID_LEN];
-    char *tok = eng_enroll_token_store(en->ctx->store, name, lifetime_s,
-                                      user, id);
-    if (!tok)
-        return NULL;
-    eng_event(en->ctx, ENG_SEV_NORMAL, ENG_EV_HOST_KEY_REGISTERED, NULL,
-              NULL, user, "Enrollment token %s created%s%s", id,
-              name && *name ? " for " : "", name ? name : "");
-    if (id_out)
-        snprintf(id_out, ENG_ID_LEN, "%s", id);
-    return tok;
-}
-
-char *eng_enroll_token_create(eng_enroll_t *en, const char *name,
-                              int64_t lifetime_s, const char *user)
-{
-    return eng_enroll_token_make(en, name, lifetime_s, user, NULL);
-}
-
-int eng_enroll_cli_show_key(const eng_conf_t *conf)
-{
-    char p[1024], key[CMN_KEY_Z85_LEN + 1], fp[CMN_KEY_FP_LEN];
-    snprintf(p, sizeof(p), "%s/engine.pub", conf->agents_key_dir);
-    if (cmn_key_load_public(p, key) < 0 || cmn_key_fingerprint(key, fp) < 0) {
-        char msg[1100];
-        snprintf(msg, sizeof(msg), "%s", cmn_err_msg());
-        cmn_err_reset();
-        return CMN_ERR(CMN_ERR_CONFIG, "%s (herd-engine makes its key pair "
-                       "at its first start)", msg);
-    }
-    printf("engine public key:  %s\nfingerprint:        %s\nkey file:           "
-           "%s\n", key, fp, p);
-    /* A rotation under way: its next key and switch time. */
-    return eng_enginekey_cli_show(conf->agents_key_dir);
 }
