@@ -324,6 +324,10 @@ void eng_rest_reply_as(struct evhttp_request *req, int status,
 bool eng_rest_want_xml(struct evhttp_request *req);
 /* Reply with the fault of the recorded error (or `code`/`detail` if none). */
 void eng_rest_reply_err(struct evhttp_request *req);
+/* Send `len` bytes of `text` (borrowed; NULL = no body) with `status` and
+ * Content-Type `ctype` (NULL = none); out of memory answers 500. */
+void eng_rest_send(struct evhttp_request *req, int status, const char *ctype,
+                   const char *text, size_t len);
 
 /* A request answered later, when an operation's callback fires. */
 typedef struct eng_rest_pending eng_rest_pending_t;
