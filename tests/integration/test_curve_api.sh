@@ -133,7 +133,7 @@ api_call GET "/hosts/$DEL"
 assert_eq 404 "$HTTP_STATUS" "no host from the deleted token"
 # The real agent, set up with the deleted token, is refused too.
 AGT_TOKEN=$TOK_A agent_start
-wait_for grep -q "hello not accepted.*enrollment token" "$W/agent.log" --timeout 15 ||
+wait_for grep -q "refused hello.*enrollment token" "$W/agent.log" --timeout 15 ||
     fail "agent with the deleted token: no refusal in its log"
 wait_for test -s "$W/agent/host-id" --timeout 5 || fail "no host id"
 api_call GET "/hosts/$(host_id)"
