@@ -316,17 +316,13 @@ s_user_add(const ctl_opts_t *o, int argc, char **argv)
                              "password", pw, "role", "name", role);
     sodium_memzero(pw, sizeof(pw));
     json_t *j = NULL;
-    rc = ctl_call(o, "POST", "/users", body, &j);
-    json_decref(body);
-    if (rc == 0) {
-        if (o->json)
-            ctl_print_json(j);
-        else
-            printf("User %s added as %s (%s)\n", ctl_jstr(j, "user_name"),
-                   ctl_jstr(j, "role.name"), ctl_jstr(j, "id"));
-    }
+    rc = ctl_send(o, "POST", "/users", body, &j);
+    if (rc || !j)
+        return rc;
+    printf("User %s added as %s (%s)\n", ctl_jstr(j, "user_name"),
+           ctl_jstr(j, "role.name"), ctl_jstr(j, "id"));
     json_decref(j);
-    return rc;
+    return 0;
 }
 
 int
@@ -363,17 +359,13 @@ ctl_user_cmd(const ctl_opts_t *o, int argc, char **argv)
                  ctl_seg(argv[1], seg, sizeof(seg)));
         json_t *body = json_pack("{s:{s:s}}", "role", "name", argv[2]);
         json_t *j = NULL;
-        int rc = ctl_call(o, "POST", path, body, &j);
-        json_decref(body);
-        if (rc == 0) {
-            if (o->json)
-                ctl_print_json(j);
-            else
-                printf("User %s now has role %s\n", argv[1],
-                       ctl_jstr(j, "role.name"));
-        }
+        int rc = ctl_send(o, "POST", path, body, &j);
+        if (rc || !j)
+            return rc;
+        printf("User %s now has role %s\n", argv[1],
+               ctl_jstr(j, "role.name"));
         json_decref(j);
-        return rc;
+        return 0;
     }
     return ctl_usage_error("user: unknown verb '%s' (list, add, remove, "
                            "grant)", verb);

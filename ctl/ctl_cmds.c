@@ -178,15 +178,24 @@ ctl_parse_opts(int argc, char **argv, int from, const char *cmd,
 }
 
 int
-ctl_get(const ctl_opts_t *o, const char *path, json_t **out)
+ctl_send(const ctl_opts_t *o, const char *method, const char *path,
+         json_t *body, json_t **out)
 {
-    int rc = ctl_call(o, "GET", path, NULL, out);
+    *out = NULL;
+    int rc = ctl_call(o, method, path, body, out);
+    json_decref(body);
     if (rc == 0 && o->json) {
         ctl_print_json(*out);
         json_decref(*out);
         *out = NULL;
     }
     return rc;
+}
+
+int
+ctl_get(const ctl_opts_t *o, const char *path, json_t **out)
+{
+    return ctl_send(o, "GET", path, NULL, out);
 }
 
 void
@@ -332,30 +341,25 @@ s_host_ping(const ctl_opts_t *o, int argc, char **argv)
     char seg[768], path[1024];
     snprintf(path, sizeof(path), "/hosts/%s/ping",
              ctl_seg(id, seg, sizeof(seg)));
-    json_t *j;
-    int rc = ctl_call(o, "POST", path, body ? body : json_object(), &j);
-    json_decref(body);
-    if (rc)
+    json_t *j = NULL;
+    int rc = ctl_send(o, "POST", path, body ? body : json_object(), &j);
+    if (rc || !j)
         return rc;
-    if (o->json) {
-        ctl_print_json(j);
-    } else {
-        static const char *const cols[] = { "COUNT", "MIN_US", "MEDIAN_US",
-                                            "P99_US", "MAX_US" };
-        ctl_table_t *t = ctl_table_new(5, cols);
-        json_t *p = json_object_get(j, "ping");
-        char f[5][32];
-        const char *keys[] = { "count", "min_us", "median_us", "p99_us",
-                               "max_us" };
-        const char *row[5];
-        for (int k = 0; k < 5; k++) {
-            snprintf(f[k], sizeof(f[k]), "%" PRId64, ctl_jint(p, keys[k]));
-            row[k] = f[k];
-        }
-        ctl_table_add(t, row);
-        ctl_table_print(t, stdout);
-        ctl_table_destroy(&t);
+    static const char *const cols[] = { "COUNT", "MIN_US", "MEDIAN_US",
+                                        "P99_US", "MAX_US" };
+    ctl_table_t *t = ctl_table_new(5, cols);
+    json_t *p = json_object_get(j, "ping");
+    char f[5][32];
+    const char *keys[] = { "count", "min_us", "median_us", "p99_us",
+                           "max_us" };
+    const char *row[5];
+    for (int k = 0; k < 5; k++) {
+        snprintf(f[k], sizeof(f[k]), "%" PRId64, ctl_jint(p, keys[k]));
+        row[k] = f[k];
     }
+    ctl_table_add(t, row);
+    ctl_table_print(t, stdout);
+    ctl_table_destroy(&t);
     json_decref(j);
     return 0;
 }

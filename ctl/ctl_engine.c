@@ -84,19 +84,13 @@ static int s_rotate(const ctl_opts_t *o, int argc, char **argv)
         json_object_set_new(body, "window", json_integer((json_int_t)s));
     }
     json_t *j = NULL;
-    rc = ctl_call(o, "POST", "/enginekey/rotate", body, &j);
-    json_decref(body);
-    if (rc)
+    rc = ctl_send(o, "POST", "/enginekey/rotate", body, &j);
+    if (rc || !j)
         return rc;
-    if (o->json) {
-        ctl_print_json(j);
-    } else {
-        char when[64];
-        ctl_time_local(ctl_jint(j, "rotation.switch_time"), when,
-                       sizeof(when));
-        printf("Engine key rotation started: next key %s, switch at %s\n",
-               ctl_jstr(j, "rotation.next_fingerprint"), when);
-    }
+    char when[64];
+    ctl_time_local(ctl_jint(j, "rotation.switch_time"), when, sizeof(when));
+    printf("Engine key rotation started: next key %s, switch at %s\n",
+           ctl_jstr(j, "rotation.next_fingerprint"), when);
     json_decref(j);
     return 0;
 }
@@ -106,17 +100,12 @@ static int s_switch(const ctl_opts_t *o, int argc, char **argv)
     int rc = ctl_extra(argc, argv, 0, "engine key switch");
     if (rc)
         return rc;
-    json_t *body = json_object();
     json_t *j = NULL;
-    rc = ctl_call(o, "POST", "/enginekey/switch", body, &j);
-    json_decref(body);
-    if (rc)
+    rc = ctl_send(o, "POST", "/enginekey/switch", json_object(), &j);
+    if (rc || !j)
         return rc;
-    if (o->json)
-        ctl_print_json(j);
-    else
-        printf("Engine key switched: the engine now uses %s\n",
-               ctl_jstr(j, "fingerprint"));
+    printf("Engine key switched: the engine now uses %s\n",
+           ctl_jstr(j, "fingerprint"));
     json_decref(j);
     return 0;
 }

@@ -70,15 +70,11 @@ s_add(const ctl_opts_t *o, int argc, char **argv)
     json_t *body = json_pack("{s:s,s:{s:s}}", "name", argv[0], "curve_key",
                              "public_key", key);
     json_t *j = NULL;
-    rc = ctl_call(o, "POST", "/hosts", body, &j);
-    json_decref(body);
-    if (rc)
+    rc = ctl_send(o, "POST", "/hosts", body, &j);
+    if (rc || !j)
         return rc;
-    if (o->json)
-        ctl_print_json(j);
-    else
-        printf("Host %s registered (key %s); it is taken in at its first "
-               "hello\n", argv[0], ctl_jstr(j, "curve_key.fingerprint"));
+    printf("Host %s registered (key %s); it is taken in at its first "
+           "hello\n", argv[0], ctl_jstr(j, "curve_key.fingerprint"));
     json_decref(j);
     return 0;
 }
@@ -125,13 +121,10 @@ s_token_delete(const ctl_opts_t *o, int argc, char **argv)
     snprintf(path, sizeof(path), "/hosts/enrollmenttokens/%s",
              ctl_seg(argv[0], seg, sizeof(seg)));
     json_t *j = NULL;
-    if ((rc = ctl_call(o, "DELETE", path, NULL, &j)))
+    if ((rc = ctl_send(o, "DELETE", path, NULL, &j)) || !j)
         return rc;
-    if (o->json)
-        ctl_print_json(j);
-    else
-        printf("Enrollment token %s deleted; it can no longer enroll a "
-               "host\n", argv[0]);
+    printf("Enrollment token %s deleted; it can no longer enroll a host\n",
+           argv[0]);
     json_decref(j);
     return 0;
 }
@@ -167,14 +160,10 @@ s_token(const ctl_opts_t *o, int argc, char **argv)
         json_object_set_new(body, "expiry", json_integer((json_int_t)s));
     }
     json_t *j = NULL;
-    rc = ctl_call(o, "POST", "/hosts/enrollmenttokens", body, &j);
-    json_decref(body);
-    if (rc)
+    rc = ctl_send(o, "POST", "/hosts/enrollmenttokens", body, &j);
+    if (rc || !j)
         return rc;
-    if (o->json)
-        ctl_print_json(j);
-    else
-        printf("%s\n", ctl_jstr(j, "token"));
+    printf("%s\n", ctl_jstr(j, "token"));
     json_decref(j);
     return 0;
 }
@@ -198,18 +187,13 @@ int ctl_key_host_cmd(const ctl_opts_t *o, const char *verb, int argc,
     char seg[768], path[1024];
     snprintf(path, sizeof(path), "/hosts/%s/%s",
              ctl_seg(argv[0], seg, sizeof(seg)), verb);
-    json_t *body = json_object();
     json_t *j = NULL;
-    rc = ctl_call(o, "POST", path, body, &j);
-    json_decref(body);
-    if (rc)
+    rc = ctl_send(o, "POST", path, json_object(), &j);
+    if (rc || !j)
         return rc;
-    if (o->json)
-        ctl_print_json(j);
-    else
-        printf("Host %s: %s\n", argv[0], approve
-               ? "approved; it is taken in at its next hello"
-               : "key revoked, host cut off");
+    printf("Host %s: %s\n", argv[0], approve
+           ? "approved; it is taken in at its next hello"
+           : "key revoked, host cut off");
     json_decref(j);
     return 0;
 }

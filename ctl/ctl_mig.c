@@ -135,17 +135,12 @@ static int s_post(const ctl_opts_t *o, const char *coll, const char *id,
     char seg[768], path[1024];
     snprintf(path, sizeof(path), "/%s/%s/%s", coll,
              ctl_seg(id, seg, sizeof(seg)), action);
-    json_t *body = json_object();
     json_t *j = NULL;
-    int rc = ctl_call(o, "POST", path, body, &j);
-    json_decref(body);
-    if (rc)
+    int rc = ctl_send(o, "POST", path, json_object(), &j);
+    if (rc || !j)
         return rc;
-    if (o->json)
-        ctl_print_json(j);
-    else
-        printf("%s %s: %s\n", strcmp(coll, "vms") == 0 ? "VM" : "Host", id,
-               done);
+    printf("%s %s: %s\n", strcmp(coll, "vms") == 0 ? "VM" : "Host", id,
+           done);
     json_decref(j);
     return 0;
 }

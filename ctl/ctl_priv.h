@@ -139,8 +139,12 @@ typedef struct {
  * or, naming `cmd`, any other argument. */
 int ctl_parse_opts(int argc, char **argv, int from, const char *cmd,
                    const ctl_opt_t *opts);
-/* GET `path`: ctl_call's exit code; on success with -o json the answer is
- * printed and *out is NULL, else *out is the answer (caller decrefs). */
+/* `method` `path` with `body` (taken over and freed; NULL sends none):
+ * ctl_call's exit code; on success with -o json the answer is printed and
+ * *out is NULL, else *out is the answer (caller decrefs). */
+int ctl_send(const ctl_opts_t *o, const char *method, const char *path,
+             json_t *body, json_t **out);
+/* ctl_send of a GET. */
 int ctl_get(const ctl_opts_t *o, const char *path, json_t **out);
 /* ctl_vm.c: `vm VERB ARGS`; returns the exit code. */
 int ctl_vm_cmd(const ctl_opts_t *o, int argc, char **argv);

@@ -144,25 +144,20 @@ s_show(const ctl_opts_t *o, const char *id)
     return rc;
 }
 
-/* POST /vms/ID/ACTION with `body` (may be NULL). */
+/* POST /vms/ID/ACTION with `body` (taken over; NULL sends {}). */
 static int
 s_action(const ctl_opts_t *o, const char *id, const char *action,
-         const json_t *body)
+         json_t *body)
 {
     char seg[768], path[1024];
     snprintf(path, sizeof(path), "/vms/%s/%s", ctl_seg(id, seg, sizeof(seg)),
              action);
-    json_t *empty = json_object();
-    json_t *j;
-    int rc = ctl_call(o, "POST", path, body ? body : empty, &j);
-    json_decref(empty);
-    if (rc)
+    json_t *j = NULL;
+    int rc = ctl_send(o, "POST", path, body ? body : json_object(), &j);
+    if (rc || !j)
         return rc;
-    if (o->json)
-        ctl_print_json(j);
-    else
-        printf("VM %s: %s %s\n", id, action,
-               *ctl_jstr(j, "status") ? ctl_jstr(j, "status") : "complete");
+    printf("VM %s: %s %s\n", id, action,
+           *ctl_jstr(j, "status") ? ctl_jstr(j, "status") : "complete");
     json_decref(j);
     return 0;
 }
@@ -233,9 +228,7 @@ s_start(const ctl_opts_t *o, int argc, char **argv)
         if (!body)
             return ctl_usage_error("--host: '%s' is not valid UTF-8", v);
     }
-    int rc = s_action(o, argv[0], "start", body);
-    json_decref(body);
-    return rc;
+    return s_action(o, argv[0], "start", body);
 }
 
 static int
@@ -243,14 +236,11 @@ s_remove(const ctl_opts_t *o, const char *id)
 {
     char seg[768], path[1024];
     snprintf(path, sizeof(path), "/vms/%s", ctl_seg(id, seg, sizeof(seg)));
-    json_t *j;
-    int rc = ctl_call(o, "DELETE", path, NULL, &j);
-    if (rc)
+    json_t *j = NULL;
+    int rc = ctl_send(o, "DELETE", path, NULL, &j);
+    if (rc || !j)
         return rc;
-    if (o->json)
-        ctl_print_json(j);
-    else
-        printf("VM %s removed\n", id);
+    printf("VM %s removed\n", id);
     json_decref(j);
     return 0;
 }
