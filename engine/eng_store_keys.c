@@ -71,9 +71,24 @@ s_done(eng_store_t *s, sqlite3_stmt *st, const char *what)
 #define KEY_COLS "public_key, fingerprint, host_id, name, state, " \
                  "rotated_from, expires_ms, created_ms, approved_ms"
 
+/* eng_store_list_ over `st`, a statement of our own (NULL: its prepare
+ * failed, error recorded), which is finalized after. */
 static int
-s_key_row(sqlite3_stmt *st, eng_hostkey_t *k)
+s_list(eng_store_t *s, sqlite3_stmt *st, const char *what, size_t elem_size,
+       eng_store_row_fn row, void **out, size_t *n)
 {
+    if (!st)
+        return -1;
+    int ret = eng_store_list_(s, st, what, elem_size, row, NULL, out, n);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* An eng_store_row_fn filling an eng_hostkey_t. */
+static int
+s_key_row(sqlite3_stmt *st, void *elem)
+{
+    eng_hostkey_t *k = elem;
     memset(k, 0, sizeof(*k));
     eng_store_col_str_(st, 0, k->public_key, sizeof(k->public_key));
     eng_store_col_str_(st, 1, k->fingerprint, sizeof(k->fingerprint));
@@ -143,31 +158,10 @@ eng_store_hostkey_list(eng_store_t *s, const char *host_id,
         ? "SELECT " KEY_COLS " FROM host_keys WHERE host_id = ?1 "
           "ORDER BY created_ms"
         : "SELECT " KEY_COLS " FROM host_keys ORDER BY created_ms");
-    if (!st)
-        return -1;
-    if (host_id)
+    if (st && host_id)
         sqlite3_bind_text(st, 1, host_id, -1, SQLITE_TRANSIENT);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        eng_hostkey_t *k = eng_store_list_grow_((void **)out, &cap, *n,
-                                                sizeof(**out));
-        if (!k || s_key_row(st, k) < 0)
-            goto fail;
-        (*n)++;
-    }
-    if (rc != SQLITE_DONE) {
-        ENG_STORE_ERR(s, "list host keys");
-        goto fail;
-    }
-    sqlite3_finalize(st);
-    return 0;
-fail:
-    sqlite3_finalize(st);
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    return -1;
+    return s_list(s, st, "list host keys", sizeof(**out), s_key_row,
+                  (void **)out, n);
 }
 
 int
@@ -207,15 +201,18 @@ eng_store_enroll_token_insert(eng_store_t *s, const eng_enroll_token_t *t)
 #define TOKEN_UNUSED "used_ms = 0"
 #define TOKEN_USABLE "(" TOKEN_UNUSED " AND (expires_ms = 0 OR expires_ms > ?1))"
 
-static void
-s_token_row(sqlite3_stmt *st, eng_enroll_token_t *t)
+/* An eng_store_row_fn filling an eng_enroll_token_t (never fails). */
+static int
+s_token_row(sqlite3_stmt *st, void *elem)
 {
+    eng_enroll_token_t *t = elem;
     memset(t, 0, sizeof(*t));
     eng_store_col_str_(st, 0, t->id, sizeof(t->id));
     eng_store_col_str_(st, 1, t->name, sizeof(t->name));
     t->expires_ms = sqlite3_column_int64(st, 2);
     t->created_ms = sqlite3_column_int64(st, 3);
     eng_store_col_str_(st, 4, t->created_by, sizeof(t->created_by));
+    return 0;
 }
 
 int
@@ -227,31 +224,10 @@ eng_store_enroll_token_list(eng_store_t *s, int64_t now_ms,
     sqlite3_stmt *st = s_prep(s, "SELECT " TOKEN_COLS " FROM enroll_tokens "
                                  "WHERE " TOKEN_USABLE " "
                                  "ORDER BY created_ms, id");
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, now_ms);
-    size_t cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        eng_enroll_token_t *t = eng_store_list_grow_((void **)out, &cap, *n,
-                                                     sizeof(**out));
-        if (!t)
-            goto fail;
-        s_token_row(st, t);
-        (*n)++;
-    }
-    if (rc != SQLITE_DONE) {
-        ENG_STORE_ERR(s, "list enrollment tokens");
-        goto fail;
-    }
-    sqlite3_finalize(st);
-    return 0;
-fail:
-    sqlite3_finalize(st);
-    free(*out);
-    *out = NULL;
-    *n = 0;
-    return -1;
+    if (st)
+        sqlite3_bind_int64(st, 1, now_ms);
+    return s_list(s, st, "list enrollment tokens", sizeof(**out),
+                  s_token_row, (void **)out, n);
 }
 
 int
