@@ -26,6 +26,7 @@
 #include "eng_enginekey.h"
 #include "eng_enroll.h"
 #include "test_helpers.h"
+#include "fx_eng.h"
 
 typedef struct {
     eng_ctx_t ctx;
@@ -37,11 +38,6 @@ typedef struct {
     int cb_calls;
     cmn_code_t cb_code;
 } t_env_t;
-
-static const char *const s_files[] = {
-    "engine.key", "engine.pub", "engine.next.key", "engine.next.pub",
-    "engine.next.switch", NULL
-};
 
 static void s_path(t_env_t *t, const char *name, char *buf, size_t len)
 {
@@ -70,18 +66,6 @@ static void s_load_pub(t_env_t *t, const char *name, char out[41])
     char p[256];
     s_path(t, name, p, sizeof(p));
     OK(cmn_key_load_public(p, out));
-}
-
-/* The ctx, store, detached agent link and enrollment (engine key made). */
-static void s_open(t_env_t *t)
-{
-    t->ctx.base = event_base_new();
-    t->ctx.store = eng_store_open(":memory:");
-    assert_non_null(t->ctx.store);
-    t->ctx.stats = eng_stats_new();
-    cmn_uuid_generate(t->ctx.engine_id);
-    t->ctx.agents = eng_agents_new_detached(&t->ctx);
-    assert_non_null(t->ctx.agents);
 }
 
 static void s_start_engine(t_env_t *t)
@@ -132,7 +116,7 @@ static int setup(void **state)
     snprintf(t->kd, sizeof(t->kd), "%s/keys", t->dir);
     assert_int_equal(eng_conf_load(&t->ctx.conf, NULL), 0);
     cmn_conf_set_str(&t->ctx.conf.agents_key_dir, t->kd);
-    s_open(t);
+    fx_eng_ctx_open(&t->ctx, true);
     s_add_host(t);
     s_start_engine(t);
     *state = t;
@@ -143,18 +127,8 @@ static int teardown(void **state)
 {
     t_env_t *t = *state;
     s_stop_engine(t);
-    eng_agents_destroy(&t->ctx.agents);
-    eng_stats_destroy(&t->ctx.stats);
-    eng_store_destroy(&t->ctx.store);
-    event_base_free(t->ctx.base);
-    char p[256];
-    for (int i = 0; s_files[i]; i++) {
-        s_path(t, s_files[i], p, sizeof(p));
-        unlink(p);
-    }
-    rmdir(t->kd);
-    rmdir(t->dir);
-    eng_conf_clear(&t->ctx.conf);
+    fx_eng_ctx_close(&t->ctx);
+    fx_eng_gate_remove(t->dir, "keys");
     free(t);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "eng_conf.h"
 #include "eng_ctx.h"
 #include "eng_enroll.h"
+#include "fx_eng.h"
 
 /* ---- the bucket ---------------------------------------------------------- */
 
@@ -107,19 +108,10 @@ setup(void **state)
 {
     t_env_t *t = calloc(1, sizeof(*t));
     assert_non_null(t);
-    snprintf(t->dir, sizeof(t->dir), "/tmp/herd-test-rate.XXXXXX");
-    assert_non_null(mkdtemp(t->dir));
-    assert_int_equal(eng_conf_load(&t->ctx.conf, NULL), 0);
-    t->ctx.conf.agents_curve = false;       /* no socket: gate only */
+    fx_eng_gate_conf(&t->ctx, t->dir, sizeof(t->dir), "herd-test-rate",
+                     NULL);
     t->ctx.conf.agents_pending_rate = 3;
-    cmn_conf_set_str(&t->ctx.conf.agents_key_dir, t->dir);
-    t->ctx.base = event_base_new();
-    t->ctx.store = eng_store_open(":memory:");
-    assert_non_null(t->ctx.store);
-    t->ctx.stats = eng_stats_new();
-    cmn_uuid_generate(t->ctx.engine_id);
-    t->ctx.agents = eng_agents_new_detached(&t->ctx);
-    assert_non_null(t->ctx.agents);
+    fx_eng_ctx_open(&t->ctx, true);
     t->en = eng_enroll_new(&t->ctx);
     assert_non_null(t->en);
     s_clock_ms = 1000000;
@@ -133,17 +125,8 @@ teardown(void **state)
 {
     t_env_t *t = *state;
     eng_enroll_destroy(&t->en);
-    eng_agents_destroy(&t->ctx.agents);
-    eng_stats_destroy(&t->ctx.stats);
-    eng_store_destroy(&t->ctx.store);
-    event_base_free(t->ctx.base);
-    char p[128];
-    snprintf(p, sizeof(p), "%s/engine.key", t->dir);
-    unlink(p);
-    snprintf(p, sizeof(p), "%s/engine.pub", t->dir);
-    unlink(p);
-    rmdir(t->dir);
-    eng_conf_clear(&t->ctx.conf);
+    fx_eng_ctx_close(&t->ctx);
+    fx_eng_gate_remove(t->dir, NULL);
     free(t);
     return 0;
 }

@@ -16,6 +16,7 @@
 #include "cmn_util.h"
 #include "eng_agents.h"
 #include "eng_ops.h"
+#include "fx_eng.h"
 
 #define MIB (UINT64_C(1) << 20)
 
@@ -30,13 +31,7 @@ static int setup(void **state)
     t_env_t *t = calloc(1, sizeof(*t));
     assert_non_null(t);
     assert_int_equal(eng_conf_load(&t->ctx.conf, NULL), 0);
-    t->ctx.base = event_base_new();
-    t->ctx.store = eng_store_open(":memory:");
-    assert_non_null(t->ctx.store);
-    t->ctx.stats = eng_stats_new();
-    cmn_uuid_generate(t->ctx.engine_id);
-    t->ctx.agents = eng_agents_new_detached(&t->ctx);
-    assert_non_null(t->ctx.agents);
+    fx_eng_ctx_open(&t->ctx, true);
     *state = t;
     return 0;
 }
@@ -44,11 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     t_env_t *t = *state;
-    eng_agents_destroy(&t->ctx.agents);
-    eng_stats_destroy(&t->ctx.stats);
-    eng_store_destroy(&t->ctx.store);
-    event_base_free(t->ctx.base);
-    eng_conf_clear(&t->ctx.conf);
+    fx_eng_ctx_close(&t->ctx);
     free(t);
     return 0;
 }
