@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -88,6 +89,43 @@ fx_eng_gate_remove(const char *dir, const char *sub)
     if (sub)
         rmdir(kd);
     rmdir(dir);
+}
+
+/* A store on a real SQLite file in a folder of its own. */
+typedef struct {
+    char dir[64];
+    char path[128];                 /* dir/engine.db */
+    eng_store_t *s;
+} fx_eng_store_t;
+
+/* cmocka setup body: *state = a new fx_eng_store_t, its folder made as
+ * "/tmp/<name>.XXXXXX" and the store opened; any failure fails the test. */
+static inline int
+fx_eng_store_setup(void **state, const char *name)
+{
+    fx_eng_store_t *fx = calloc(1, sizeof(*fx));
+    assert_non_null(fx);
+    test_db_make(fx->dir, sizeof(fx->dir), fx->path, sizeof(fx->path),
+                 name);
+    cmn_err_reset();
+    fx->s = eng_store_open(fx->path);
+    if (fx->s == NULL)
+        fail_msg("open %s: %s", fx->path, cmn_err_msg());
+    *state = fx;
+    return 0;
+}
+
+/* cmocka teardown: close the store, remove its files and folder, free. */
+static inline int
+fx_eng_store_teardown(void **state)
+{
+    fx_eng_store_t *fx = *state;
+    eng_store_destroy(&fx->s);
+    assert_null(fx->s);
+    test_db_remove(fx->path);
+    rmdir(fx->dir);
+    free(fx);
+    return 0;
 }
 
 #endif /* FX_ENG_H */

@@ -19,12 +19,9 @@
 #include "eng_auth.h"
 #include "eng_store.h"
 #include "test_helpers.h"
+#include "fx_eng.h"
 
-typedef struct {
-    char dir[64];
-    char path[128];
-    eng_store_t *s;
-} fx_t;
+typedef fx_eng_store_t fx_t;
 
 #define FAILS(expr, code, needle) do { \
         cmn_err_reset(); \
@@ -38,27 +35,13 @@ typedef struct {
 static int
 setup(void **state)
 {
-    fx_t *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    test_db_make(fx->dir, sizeof(fx->dir), fx->path, sizeof(fx->path),
-                 "test_eng_auth");
-    cmn_err_reset();
-    fx->s = eng_store_open(fx->path);
-    if (fx->s == NULL)
-        fail_msg("open: %s", cmn_err_msg());
-    *state = fx;
-    return 0;
+    return fx_eng_store_setup(state, "test_eng_auth");
 }
 
 static int
 teardown(void **state)
 {
-    fx_t *fx = *state;
-    eng_store_destroy(&fx->s);
-    test_db_remove(fx->path);
-    rmdir(fx->dir);
-    free(fx);
-    return 0;
+    return fx_eng_store_teardown(state);
 }
 
 static void

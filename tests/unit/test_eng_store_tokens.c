@@ -9,36 +9,20 @@
 #include "cmn_util.h"
 #include "eng_enroll.h"
 #include "eng_store.h"
+#include "fx_eng.h"
 
-typedef struct {
-    char dir[64];
-    char path[128];
-    eng_store_t *s;
-} fx_t;
+typedef fx_eng_store_t fx_t;
 
 static int
 setup(void **state)
 {
-    fx_t *fx = calloc(1, sizeof(*fx));
-    assert_non_null(fx);
-    test_db_make(fx->dir, sizeof(fx->dir), fx->path, sizeof(fx->path),
-                 "herd-test-tokens");
-    fx->s = eng_store_open(fx->path);
-    if (!fx->s)
-        fail_msg("open %s: %s", fx->path, cmn_err_msg());
-    *state = fx;
-    return 0;
+    return fx_eng_store_setup(state, "herd-test-tokens");
 }
 
 static int
 teardown(void **state)
 {
-    fx_t *fx = *state;
-    eng_store_destroy(&fx->s);
-    test_db_remove(fx->path);
-    rmdir(fx->dir);
-    free(fx);
-    return 0;
+    return fx_eng_store_teardown(state);
 }
 
 /* A token row named `name`, made at `created`, expiring at `expires`. */
