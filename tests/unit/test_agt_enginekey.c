@@ -31,9 +31,9 @@
 #include "cmn_rpc.h"
 #include "cmn_util.h"
 #include "cmn_zmq.h"
+#include "fx_agt.h"
 
 #define HOST_ID "11112222-3333-4444-8555-6666777788aa"
-#define MAXOUT 64
 #define KEYLEN (CMN_KEY_Z85_LEN + 1)
 
 typedef struct {
@@ -48,8 +48,7 @@ typedef struct {
     agt_pool_t *pool;
     agt_virt_t *virt;
     agt_link_t *link;
-    Herd__Envelope *out[MAXOUT];
-    size_t nout;
+    fx_agt_sent_t sent;             /* frames the link sent, decoded */
     uint64_t next_id;
 } fx_t;
 
@@ -59,18 +58,6 @@ set_str(char **dst, const char *v)
     free(*dst);
     *dst = strdup(v);
     assert_non_null(*dst);
-}
-
-static void
-on_send(const uint8_t *data, size_t len, void *opaque)
-{
-    fx_t *f = opaque;
-    Herd__Envelope *env = cmn_rpc_decode(data, len, 0, NULL);
-    assert_non_null(env);
-    if (f->nout < MAXOUT)
-        f->out[f->nout++] = env;
-    else
-        cmn_rpc_free(env);
 }
 
 /* Key files in a fresh folder: the agent's pair and engine.pub = A. */
@@ -125,7 +112,7 @@ fx_link(fx_t *f, bool with_pool, bool hook)
     f->link = agt_link_new(&o);
     assert_non_null(f->link);
     if (hook)
-        agt_link_set_send_hook(f->link, on_send, f);
+        agt_link_set_send_hook(f->link, fx_agt_on_send, &f->sent);
 }
 
 static fx_t *
@@ -143,8 +130,7 @@ fx_free(fx_t *f)
     agt_pool_destroy(&f->pool);
     agt_link_destroy(&f->link);
     agt_virt_destroy(&f->virt);
-    for (size_t i = 0; i < f->nout; i++)
-        cmn_rpc_free(f->out[i]);
+    fx_agt_sent_clear(&f->sent);
     agt_conf_clear(&f->conf);
     if (f->base)
         event_base_free(f->base);
@@ -170,14 +156,7 @@ spin(fx_t *f, int ms)
 static Herd__Envelope *
 reply_to(fx_t *f, uint64_t id)
 {
-    for (int t = 0; t < 5000; t++) {
-        for (size_t i = 0; i < f->nout; i++)
-            if (f->out[i]->in_reply_to == id)
-                return f->out[i];
-        event_base_loop(f->base, EVLOOP_NONBLOCK);
-        usleep(1000);
-    }
-    return NULL;
+    return fx_agt_reply_to(f->base, &f->sent, id);
 }
 
 /* Feed EngineKey{key, switch_now}; the reply's result. */

@@ -27,11 +27,11 @@
 #include "cmn_log.h"
 #include "cmn_rpc.h"
 #include "cmn_util.h"
+#include "fx_agt.h"
 
 #define HOST_ID "11112222-3333-4444-8555-666677778888"
 #define TEST_DOM "6695eb01-f6a4-8304-79aa-97f2502e193f"  /* test:///default's "test" */
 
-#define MAXOUT 64
 
 typedef struct {
     struct event_base *base;
@@ -40,30 +40,9 @@ typedef struct {
     agt_pool_t *pool;
     agt_stats_t *stats;
     agt_link_t *link;
-    Herd__Envelope *out[MAXOUT];    /* frames the link sent, decoded */
-    size_t nout;
+    fx_agt_sent_t sent;             /* frames the link sent, decoded */
     uint64_t next_id;
 } fx_t;
-
-static void
-on_send(const uint8_t *data, size_t len, void *opaque)
-{
-    fx_t *f = opaque;
-    Herd__Envelope *env = cmn_rpc_decode(data, len, 0, NULL);
-    assert_non_null(env);   /* everything the agent sends decodes */
-    if (f->nout < MAXOUT)
-        f->out[f->nout++] = env;
-    else
-        cmn_rpc_free(env);
-}
-
-static void
-fx_clear_out(fx_t *f)
-{
-    for (size_t i = 0; i < f->nout; i++)
-        cmn_rpc_free(f->out[i]);
-    f->nout = 0;
-}
 
 /* with_virt: libvirt's test driver; with_pool: a worker pool and
  * statistics (the agent's daemon has both; tests and fuzzing may not). */
@@ -90,7 +69,7 @@ fx_new2(bool with_virt, bool with_pool)
                           .virt = f->virt, .pool = f->pool, .stats = f->stats };
     f->link = agt_link_new(&o);
     assert_non_null(f->link);
-    agt_link_set_send_hook(f->link, on_send, f);
+    agt_link_set_send_hook(f->link, fx_agt_on_send, &f->sent);
     f->next_id = 500;
     return f;
 }
@@ -109,7 +88,7 @@ fx_free(fx_t *f)
     agt_link_destroy(&f->link);
     agt_stats_destroy(&f->stats);
     agt_virt_destroy(&f->virt);
-    fx_clear_out(f);
+    fx_agt_sent_clear(&f->sent);
     agt_conf_clear(&f->conf);
     event_base_free(f->base);
     free(f);
@@ -127,18 +106,10 @@ feed(fx_t *f, Herd__Envelope *env)
     free(buf);
 }
 
-/* Run the loop until a frame answering `id` was sent; NULL after 5 s. */
 static Herd__Envelope *
 reply_to(fx_t *f, uint64_t id)
 {
-    for (int t = 0; t < 5000; t++) {
-        for (size_t i = 0; i < f->nout; i++)
-            if (f->out[i]->in_reply_to == id)
-                return f->out[i];
-        event_base_loop(f->base, EVLOOP_NONBLOCK);
-        usleep(1000);
-    }
-    return NULL;
+    return fx_agt_reply_to(f->base, &f->sent, id);
 }
 
 /* Run the loop until a frame with body `bc` was sent (after index `from`). */
@@ -146,9 +117,9 @@ static Herd__Envelope *
 sent_body(fx_t *f, size_t from, Herd__Envelope__BodyCase bc, int timeout_ms)
 {
     for (int t = 0; t < timeout_ms; t++) {
-        for (size_t i = from; i < f->nout; i++)
-            if (f->out[i]->body_case == bc && f->out[i]->in_reply_to == 0)
-                return f->out[i];
+        for (size_t i = from; i < f->sent.nout; i++)
+            if (f->sent.out[i]->body_case == bc && f->sent.out[i]->in_reply_to == 0)
+                return f->sent.out[i];
         event_base_loop(f->base, EVLOOP_NONBLOCK);
         usleep(1000);
     }
@@ -217,7 +188,7 @@ test_malformed_frames_are_dropped(void **state)
     r.in_reply_to = 987654;
     r.result = &res;
     feed(f, &r);
-    assert_int_equal(f->nout, 0);
+    assert_int_equal(f->sent.nout, 0);
     fx_free(f);
 }
 
@@ -485,7 +456,7 @@ test_session_cycle(void **state)
     assert_true(hello->hello->cpu_count > 0);
     assert_false(agt_link_has_session(f->link));
 
-    size_t mark = f->nout;
+    size_t mark = f->sent.nout;
     ack_hello(f, hello, "engine-A");
     assert_true(agt_link_has_session(f->link));
     Herd__Envelope *rep = sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000);
@@ -499,7 +470,7 @@ test_session_cycle(void **state)
     assert_true(found);
 
     /* the report answered no_session: hello again */
-    mark = f->nout;
+    mark = f->sent.nout;
     answer(f, rep, CMN_ERR_NO_SESSION, NULL);
     assert_false(agt_link_has_session(f->link));
     hello = sent_body(f, mark, HERD__ENVELOPE__BODY_HELLO, 5000);
@@ -509,9 +480,9 @@ test_session_cycle(void **state)
     assert_non_null(sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000));
 
     /* a pong from a restarted engine: hello again */
-    Herd__Envelope *ping = sent_body(f, f->nout, HERD__ENVELOPE__BODY_PING, 5000);
+    Herd__Envelope *ping = sent_body(f, f->sent.nout, HERD__ENVELOPE__BODY_PING, 5000);
     assert_non_null(ping);
-    mark = f->nout;
+    mark = f->sent.nout;
     pong_ping(f, ping, "engine-B");
     assert_false(agt_link_has_session(f->link));
     assert_non_null(sent_body(f, mark, HERD__ENVELOPE__BODY_HELLO, 5000));
@@ -533,7 +504,7 @@ test_pool_without_libvirt(void **state)
     Herd__Envelope *hello = sent_body(f, 0, HERD__ENVELOPE__BODY_HELLO, 5000);
     assert_non_null(hello);
     assert_string_equal(hello->hello->host_id, HOST_ID);
-    size_t mark = f->nout;
+    size_t mark = f->sent.nout;
     ack_hello(f, hello, "engine-A");
     assert_true(agt_link_has_session(f->link));
     Herd__Envelope *rep = sent_body(f, mark, HERD__ENVELOPE__BODY_VM_REPORT, 5000);
@@ -542,7 +513,7 @@ test_pool_without_libvirt(void **state)
     answer(f, rep, CMN_OK, NULL);
 
     /* heartbeats and host statistics go on */
-    mark = f->nout;
+    mark = f->sent.nout;
     Herd__Envelope *ping = sent_body(f, mark, HERD__ENVELOPE__BODY_PING, 3000);
     assert_non_null(ping);
     pong_ping(f, ping, "engine-A");
@@ -564,7 +535,7 @@ test_pool_without_libvirt(void **state)
     expect_error(f, &m, CMN_ERR_UNAVAILABLE, "libvirt");
 
     /* a new session later: another empty report, still no crash */
-    mark = f->nout;
+    mark = f->sent.nout;
     answer(f, rep, CMN_ERR_NO_SESSION, NULL);
     hello = sent_body(f, mark, HERD__ENVELOPE__BODY_HELLO, 5000);
     assert_non_null(hello);
@@ -653,10 +624,10 @@ test_hello_refusal_is_warned_once(void **state)
     fx_t *f = fx_new2(false, true);
     assert_int_equal(agt_link_start(f->link), 0);
     for (int i = 0; i < 3; i++)
-        refuse_hello(f, f->nout, CMN_ERR_UNAVAILABLE,
+        refuse_hello(f, f->sent.nout, CMN_ERR_UNAVAILABLE,
                      "too many new hosts; try again later");
-    refuse_hello(f, f->nout, CMN_ERR_DENIED, "host is pending approval");
-    refuse_hello(f, f->nout, CMN_ERR_DENIED, "host is pending approval");
+    refuse_hello(f, f->sent.nout, CMN_ERR_DENIED, "host is pending approval");
+    refuse_hello(f, f->sent.nout, CMN_ERR_DENIED, "host is pending approval");
     assert_false(agt_link_has_session(f->link));
     fx_free(f);
     cmn_log_set_file(NULL);
