@@ -13,10 +13,12 @@
 #include <event2/event.h>
 
 #include "cmn_conf.h"
+#include "cmn_rpc.h"
 #include "cmn_util.h"
 #include "eng_agents.h"
 #include "eng_conf.h"
 #include "eng_ctx.h"
+#include "eng_enroll.h"
 #include "eng_stats.h"
 #include "eng_store.h"
 #include "test_helpers.h"
@@ -89,6 +91,57 @@ fx_eng_gate_remove(const char *dir, const char *sub)
     if (sub)
         rmdir(kd);
     rmdir(dir);
+}
+
+/* An encoded Hello (envelope id 5) of host `host_id` called `hostname`
+ * with `token` (NULL: none), as an agent sends it first. Caller frees. */
+static inline uint8_t *
+fx_eng_hello(const char *host_id, const char *hostname, const char *token,
+             size_t *len)
+{
+    Herd__Envelope e = HERD__ENVELOPE__INIT;
+    Herd__Hello h = HERD__HELLO__INIT;
+    h.host_id = (char *)host_id;
+    h.hostname = (char *)hostname;
+    h.agent_version = "test";
+    h.cpu_count = 2;
+    h.memory_bytes = 1 << 30;
+    h.stats_interval = 1;
+    h.enrollment_token = (char *)(token ? token : "");
+    e.id = 5;
+    e.body_case = HERD__ENVELOPE__BODY_HELLO;
+    e.hello = &h;
+    uint8_t *buf = cmn_rpc_encode(&e, len);
+    assert_non_null(buf);
+    return buf;
+}
+
+/* Run frame `buf` from CURVE key `key` (routing id "r1") through the
+ * gate: its verdict; host gets the host id. *code is the reply's result
+ * code, -1 for a reply without one, -2 when nothing was answered; msg
+ * (may be NULL) gets the reply's message ("" if none). */
+static inline eng_gate_t
+fx_eng_gate(eng_enroll_t *en, const char *key, const uint8_t *buf,
+            size_t len, char host[ENG_ID_LEN], int *code, char *msg,
+            size_t msg_size)
+{
+    uint8_t *reply = NULL;
+    size_t rlen = 0;
+    eng_gate_t g = eng_enroll_gate(en, key, (const uint8_t *)"r1", 2, buf,
+                                   len, host, &reply, &rlen);
+    *code = -2;
+    if (msg)
+        msg[0] = '\0';
+    if (reply) {
+        Herd__Envelope *r = cmn_rpc_decode(reply, rlen, 0, NULL);
+        assert_non_null(r);
+        *code = r->result ? (int)r->result->code : -1;
+        if (msg && r->result && r->result->message)
+            snprintf(msg, msg_size, "%s", r->result->message);
+        cmn_rpc_free(r);
+        free(reply);
+    }
+    return g;
 }
 
 /* A store on a real SQLite file in a folder of its own. */

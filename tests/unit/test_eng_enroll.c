@@ -60,23 +60,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static uint8_t *s_hello(const char *host_id, const char *token, size_t *len)
-{
-    Herd__Envelope e = HERD__ENVELOPE__INIT;
-    Herd__Hello h = HERD__HELLO__INIT;
-    h.host_id = (char *)host_id;
-    h.hostname = "node1";
-    h.agent_version = "test";
-    h.cpu_count = 2;
-    h.memory_bytes = 1 << 30;
-    h.stats_interval = 1;
-    h.enrollment_token = (char *)(token ? token : "");
-    e.id = 5;
-    e.body_case = HERD__ENVELOPE__BODY_HELLO;
-    e.hello = &h;
-    return cmn_rpc_encode(&e, len);
-}
-
 static uint8_t *s_stats(size_t *len)
 {
     Herd__Envelope e = HERD__ENVELOPE__INIT;
@@ -88,23 +71,11 @@ static uint8_t *s_stats(size_t *len)
     return cmn_rpc_encode(&e, len);
 }
 
-/* Run the gate; returns its verdict, *code the reply's code (or -1). */
+/* Run the gate; returns its verdict, *code the reply's code (-2: none). */
 static eng_gate_t s_gate(t_env_t *t, const char *key, const uint8_t *buf,
                          size_t len, char host[ENG_ID_LEN], int *code)
 {
-    uint8_t *reply = NULL;
-    size_t rlen = 0;
-    eng_gate_t g = eng_enroll_gate(t->en, key, (const uint8_t *)"r1", 2, buf,
-                                   len, host, &reply, &rlen);
-    *code = -1;
-    if (reply) {
-        Herd__Envelope *r = cmn_rpc_decode(reply, rlen, 0, NULL);
-        assert_non_null(r);
-        *code = r->result ? r->result->code : -1;
-        cmn_rpc_free(r);
-        free(reply);
-    }
-    return g;
+    return fx_eng_gate(t->en, key, buf, len, host, code, NULL, 0);
 }
 
 static void test_engine_key_made_and_checked(void **state)
@@ -143,7 +114,7 @@ static void test_unknown_key_goes_pending(void **state)
     assert_int_equal(s_gate(t, t->pub, stats, len, host, &code),
                      ENG_GATE_DROP);
     size_t hl;
-    uint8_t *hello = s_hello(t->host, NULL, &hl);
+    uint8_t *hello = fx_eng_hello(t->host, "node1", NULL, &hl);
     assert_int_equal(s_gate(t, t->pub, hello, hl, host, &code),
                      ENG_GATE_REPLY);
     assert_int_equal(code, CMN_ERR_DENIED);
@@ -190,7 +161,7 @@ static void test_no_speaking_for_another_host(void **state)
     char host[ENG_ID_LEN];
     int code;
     size_t hl;
-    uint8_t *hello = s_hello(t->host, NULL, &hl);
+    uint8_t *hello = fx_eng_hello(t->host, "node1", NULL, &hl);
     s_gate(t, t->pub, hello, hl, host, &code);
     assert_int_equal(eng_enroll_approve(t->en, t->host, NULL), 0);
     /* another, unknown key claims the approved host id */
@@ -208,7 +179,7 @@ static void test_no_speaking_for_another_host(void **state)
     char other[ENG_ID_LEN];
     cmn_uuid_generate(other);
     size_t ol;
-    uint8_t *foreign = s_hello(other, NULL, &ol);
+    uint8_t *foreign = fx_eng_hello(other, "node1", NULL, &ol);
     assert_int_equal(s_gate(t, t->pub, foreign, ol, host, &code),
                      ENG_GATE_PASS);
     assert_string_equal(host, t->host);
@@ -222,7 +193,7 @@ static void test_revoked_key_cut_off(void **state)
     char host[ENG_ID_LEN];
     int code;
     size_t hl, sl;
-    uint8_t *hello = s_hello(t->host, NULL, &hl);
+    uint8_t *hello = fx_eng_hello(t->host, "node1", NULL, &hl);
     uint8_t *stats = s_stats(&sl);
     s_gate(t, t->pub, hello, hl, host, &code);
     assert_int_equal(eng_enroll_approve(t->en, t->host, NULL), 0);
@@ -253,7 +224,7 @@ static void test_token_and_preregistration(void **state)
     char *tok = eng_enroll_token_create(t->en, "rack1-node", 600, "admin");
     assert_non_null(tok);
     size_t hl;
-    uint8_t *hello = s_hello(t->host, tok, &hl);
+    uint8_t *hello = fx_eng_hello(t->host, "node1", tok, &hl);
     assert_int_equal(s_gate(t, t->pub, hello, hl, host, &code),
                      ENG_GATE_PASS);
     assert_string_equal(host, t->host);
@@ -266,7 +237,7 @@ static void test_token_and_preregistration(void **state)
     cmn_key_generate(pub2, sec2);
     cmn_uuid_generate(host2);
     size_t h2l;
-    uint8_t *hello2 = s_hello(host2, tok, &h2l);
+    uint8_t *hello2 = fx_eng_hello(host2, "node1", tok, &h2l);
     assert_int_equal(s_gate(t, pub2, hello2, h2l, host, &code),
                      ENG_GATE_REPLY);
     assert_int_equal(code, CMN_ERR_DENIED);
@@ -279,7 +250,7 @@ static void test_token_and_preregistration(void **state)
     assert_int_equal(eng_enroll_register(t->en, "junk", "x", "admin"), -1);
     assert_int_equal(cmn_err_code(), CMN_ERR_INVALID);
     size_t h3l;
-    uint8_t *hello3 = s_hello(host2, NULL, &h3l);
+    uint8_t *hello3 = fx_eng_hello(host2, "node1", NULL, &h3l);
     assert_int_equal(s_gate(t, pub2, hello3, h3l, host, &code),
                      ENG_GATE_PASS);
     assert_string_equal(host, host2);
@@ -291,13 +262,13 @@ static void test_token_and_preregistration(void **state)
     char npub[41], nsec[41];
     cmn_key_generate(npub, nsec);
     size_t h4l;
-    uint8_t *hello4 = s_hello(t->host, NULL, &h4l);
+    uint8_t *hello4 = fx_eng_hello(t->host, "node1", NULL, &h4l);
     assert_int_equal(s_gate(t, npub, hello4, h4l, host, &code),
                      ENG_GATE_REPLY);                /* no token: refused */
     assert_int_equal(code, CMN_ERR_DENIED);
     free(hello4);
     char *tok2 = eng_enroll_token_create(t->en, "", 60, "admin");
-    hello4 = s_hello(t->host, tok2, &h4l);
+    hello4 = fx_eng_hello(t->host, "node1", tok2, &h4l);
     assert_int_equal(s_gate(t, npub, hello4, h4l, host, &code),
                      ENG_GATE_PASS);
     assert_string_equal(host, t->host);
@@ -470,7 +441,7 @@ static void test_curve_socket(void **state)
                                              s_recv, &ts);
     assert_non_null(good);
     size_t hl;
-    uint8_t *hello = s_hello(t->host, NULL, &hl);
+    uint8_t *hello = fx_eng_hello(t->host, "node1", NULL, &hl);
     assert_true(s_ask(&ts, good, hello, hl, 5000));
     assert_int_equal(ts.reply->result->code, CMN_OK);
     assert_int_equal(ts.reply->body_case, HERD__ENVELOPE__BODY_HELLO_ACK);

@@ -53,33 +53,14 @@ teardown(void **state)
 static int
 s_hello(t_env_t *t, const char *key, const char *host, const char *token)
 {
-    Herd__Envelope e = HERD__ENVELOPE__INIT;
-    Herd__Hello h = HERD__HELLO__INIT;
-    h.host_id = (char *)host;
-    h.hostname = "node";
-    h.agent_version = "test";
-    h.cpu_count = 2;
-    h.memory_bytes = 1 << 30;
-    h.stats_interval = 1;
-    h.enrollment_token = (char *)(token ? token : "");
-    e.id = 5;
-    e.body_case = HERD__ENVELOPE__BODY_HELLO;
-    e.hello = &h;
-    size_t len, rlen = 0;
-    uint8_t *buf = cmn_rpc_encode(&e, &len), *reply = NULL;
-    assert_non_null(buf);
+    size_t len;
+    uint8_t *buf = fx_eng_hello(host, "node", token, &len);
     char out[ENG_ID_LEN];
-    eng_gate_t g = eng_enroll_gate(t->en, key, (const uint8_t *)"r1", 2, buf,
-                                   len, out, &reply, &rlen);
+    int code;
+    eng_gate_t g = fx_eng_gate(t->en, key, buf, len, out, &code, NULL, 0);
     free(buf);
-    int code = g == ENG_GATE_PASS ? -2 : -1;
-    if (reply) {
-        Herd__Envelope *r = cmn_rpc_decode(reply, rlen, 0, NULL);
-        assert_non_null(r);
-        code = r->result ? (int)r->result->code : -1;
-        cmn_rpc_free(r);
-        free(reply);
-    }
+    if (code == -2 && g != ENG_GATE_PASS)
+        code = -1;
     return code;
 }
 
