@@ -17,6 +17,7 @@
 #include "cmn_err.h"
 #include "cmn_keys.h"
 #include "cmn_zmq.h"
+#include "fx_loop.h"
 
 typedef struct {
     struct event_base *base;
@@ -67,20 +68,9 @@ on_new(cmn_zsock_t *sock, const uint8_t *peer, size_t peer_len,
 }
 
 static void
-on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    event_base_loopbreak(arg);
-}
-
-static void
 run_loop(fx_t *fx, int ms)
 {
-    struct event *t = evtimer_new(fx->base, on_deadline, fx->base);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    evtimer_add(t, &tv);
-    event_base_dispatch(fx->base);
-    event_free(t);
+    fx_loop_run(fx->base, ms);
 }
 
 static cmn_zsock_t *

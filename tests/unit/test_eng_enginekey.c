@@ -27,6 +27,7 @@
 #include "eng_enroll.h"
 #include "test_helpers.h"
 #include "fx_eng.h"
+#include "fx_loop.h"
 
 typedef struct {
     eng_ctx_t ctx;
@@ -160,19 +161,9 @@ static void on_switched(cmn_code_t code, const char *message, void *opaque)
     event_base_loopbreak(t->ctx.base);
 }
 
-static void on_deadline(evutil_socket_t fd, short what, void *arg)
-{
-    (void)fd, (void)what;
-    event_base_loopbreak(arg);
-}
-
 static void s_run(t_env_t *t, int ms)
 {
-    struct event *d = evtimer_new(t->ctx.base, on_deadline, t->ctx.base);
-    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-    evtimer_add(d, &tv);
-    event_base_dispatch(t->ctx.base);
-    event_free(d);
+    fx_loop_run(t->ctx.base, ms);
 }
 
 static void test_start_writes_files(void **state)
