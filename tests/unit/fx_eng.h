@@ -93,6 +93,43 @@ fx_eng_gate_remove(const char *dir, const char *sub)
     rmdir(dir);
 }
 
+/* An enrollment gate on a context of its own (see fx_eng_gate_conf). */
+typedef struct {
+    eng_ctx_t ctx;
+    eng_enroll_t *en;
+    char dir[64];
+} fx_eng_enroll_t;
+
+/* A new fx_eng_enroll_t: folder "/tmp/<name>.XXXXXX", engine keys in it,
+ * agents_pending_rate set if `pending_rate` > 0, the context open and the
+ * enrollment made. Any failure fails the test. */
+static inline fx_eng_enroll_t *
+fx_eng_enroll_new(const char *name, int pending_rate)
+{
+    fx_eng_enroll_t *t = calloc(1, sizeof(*t));
+    assert_non_null(t);
+    fx_eng_gate_conf(&t->ctx, t->dir, sizeof(t->dir), name, NULL);
+    if (pending_rate > 0)
+        t->ctx.conf.agents_pending_rate = pending_rate;
+    fx_eng_ctx_open(&t->ctx, true);
+    t->en = eng_enroll_new(&t->ctx);
+    if (!t->en)
+        fail_msg("eng_enroll_new: %s", cmn_err_msg());
+    return t;
+}
+
+/* Undo fx_eng_enroll_new, files and folder included; accepts NULL. */
+static inline void
+fx_eng_enroll_destroy(fx_eng_enroll_t *t)
+{
+    if (!t)
+        return;
+    eng_enroll_destroy(&t->en);
+    fx_eng_ctx_close(&t->ctx);
+    fx_eng_gate_remove(t->dir, NULL);
+    free(t);
+}
+
 /* An encoded Hello (envelope id 5) of host `host_id` called `hostname`
  * with `token` (NULL: none), as an agent sends it first. Caller frees. */
 static inline uint8_t *

@@ -97,23 +97,12 @@ s_clock(void)
     return s_clock_ms;
 }
 
-typedef struct {
-    eng_ctx_t ctx;
-    eng_enroll_t *en;
-    char dir[64];
-} t_env_t;
+typedef fx_eng_enroll_t t_env_t;
 
 static int
 setup(void **state)
 {
-    t_env_t *t = calloc(1, sizeof(*t));
-    assert_non_null(t);
-    fx_eng_gate_conf(&t->ctx, t->dir, sizeof(t->dir), "herd-test-rate",
-                     NULL);
-    t->ctx.conf.agents_pending_rate = 3;
-    fx_eng_ctx_open(&t->ctx, true);
-    t->en = eng_enroll_new(&t->ctx);
-    assert_non_null(t->en);
+    t_env_t *t = fx_eng_enroll_new("herd-test-rate", 3);
     s_clock_ms = 1000000;
     eng_enroll_set_clock(t->en, s_clock);
     *state = t;
@@ -123,11 +112,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    t_env_t *t = *state;
-    eng_enroll_destroy(&t->en);
-    fx_eng_ctx_close(&t->ctx);
-    fx_eng_gate_remove(t->dir, NULL);
-    free(t);
+    fx_eng_enroll_destroy(*state);
     return 0;
 }
 

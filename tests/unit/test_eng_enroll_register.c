@@ -17,22 +17,12 @@
 #include "eng_enroll.h"
 #include "fx_eng.h"
 
-typedef struct {
-    eng_ctx_t ctx;
-    eng_enroll_t *en;
-    char dir[64];
-} t_env_t;
+typedef fx_eng_enroll_t t_env_t;
 
 static int
 setup(void **state)
 {
-    t_env_t *t = calloc(1, sizeof(*t));
-    assert_non_null(t);
-    fx_eng_gate_conf(&t->ctx, t->dir, sizeof(t->dir), "herd-test-prereg",
-                     NULL);
-    fx_eng_ctx_open(&t->ctx, true);
-    t->en = eng_enroll_new(&t->ctx);
-    assert_non_null(t->en);
+    t_env_t *t = fx_eng_enroll_new("herd-test-prereg", 0);
     *state = t;
     return 0;
 }
@@ -40,11 +30,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-    t_env_t *t = *state;
-    eng_enroll_destroy(&t->en);
-    fx_eng_ctx_close(&t->ctx);
-    fx_eng_gate_remove(t->dir, NULL);
-    free(t);
+    fx_eng_enroll_destroy(*state);
     return 0;
 }
 
