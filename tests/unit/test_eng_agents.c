@@ -18,6 +18,7 @@
 #include "cmn_zmq.h"
 #include "eng_agents.h"
 #include "eng_ctx.h"
+#include "fx_eng.h"
 
 typedef struct {
     eng_ctx_t ctx;
@@ -70,13 +71,7 @@ static int setup(void **state)
     assert_int_equal(eng_conf_load(&t->ctx.conf, NULL), 0);
     t->ctx.conf.agents_curve = false;   /* plain DEALERs (CURVE: test_eng_enroll) */
     cmn_conf_set_str(&t->ctx.conf.agents_listen, "tcp://127.0.0.1:*");
-    t->ctx.base = event_base_new();
-    t->ctx.store = eng_store_open(":memory:");
-    assert_non_null(t->ctx.store);
-    t->ctx.stats = eng_stats_new();
-    cmn_uuid_generate(t->ctx.engine_id);
-    t->ctx.agents = eng_agents_new(&t->ctx);
-    assert_non_null(t->ctx.agents);
+    fx_eng_ctx_open(&t->ctx, false);
     cmn_uuid_generate(t->host_id);
     t->dealer = cmn_zsock_new_dealer(t->ctx.base,
                                      eng_agents_endpoint(t->ctx.agents),
@@ -90,11 +85,7 @@ static int teardown(void **state)
 {
     t_env_t *t = *state;
     cmn_zsock_destroy(&t->dealer);
-    eng_agents_destroy(&t->ctx.agents);
-    eng_stats_destroy(&t->ctx.stats);
-    eng_store_destroy(&t->ctx.store);
-    event_base_free(t->ctx.base);
-    eng_conf_clear(&t->ctx.conf);
+    fx_eng_ctx_close(&t->ctx);
     cmn_rpc_free(t->reply);
     free(t);
     return 0;

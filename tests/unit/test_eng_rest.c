@@ -24,6 +24,7 @@
 #include "eng_conf.h"
 #include "eng_stats.h"
 #include "eng_store.h"
+#include "fx_eng.h"
 
 static int
 parse(const char *body, bool update, eng_rest_vm_body_t *b)
@@ -641,13 +642,7 @@ srv_setup(void **state)
     t->ctx.conf.api_max_body = 4096;
     t->ctx.conf.api_tls = false;
     cmn_conf_set_str(&t->ctx.conf.admin_password, "secret");
-    t->ctx.base = event_base_new();
-    t->ctx.store = eng_store_open(":memory:");
-    assert_non_null(t->ctx.store);
-    t->ctx.stats = eng_stats_new();
-    cmn_uuid_generate(t->ctx.engine_id);
-    t->ctx.agents = eng_agents_new(&t->ctx);
-    assert_non_null(t->ctx.agents);
+    fx_eng_ctx_open(&t->ctx, false);
     t->ctx.rest = eng_rest_new(&t->ctx);
     if (!t->ctx.rest)
         fail_msg("eng_rest_new: %s", cmn_err_msg());
@@ -662,13 +657,9 @@ srv_teardown(void **state)
 {
     srv_t *t = *state;
     json_decref(t->json);
-    eng_agents_destroy(&t->ctx.agents);
     eng_rest_destroy(&t->ctx.rest);
     assert_null(t->ctx.rest);
-    eng_stats_destroy(&t->ctx.stats);
-    eng_store_destroy(&t->ctx.store);
-    event_base_free(t->ctx.base);
-    eng_conf_clear(&t->ctx.conf);
+    fx_eng_ctx_close(&t->ctx);
     free(t);
     return 0;
 }
