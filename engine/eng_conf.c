@@ -45,6 +45,7 @@ static const cmn_conf_key_t s_keys[] = {
     K_STR("auth.admin_password", admin_password),
     K_STR("auth.admin_password_file", admin_password_file),
     K_INT("auth.token_lifetime", token_lifetime_s, 1, 366LL * 86400),
+    K_INT("auth.max_failures", auth_max_failures, 0, 100000),
     K_INT("vm.shutdown_timeout", vm_shutdown_timeout_s, 1, 86400),
     K_INT("vm.reboot_timeout", vm_reboot_timeout_s, 1, 86400),
     K_STR("vm.firmware", vm_firmware),
@@ -76,6 +77,7 @@ s_defaults(eng_conf_t *conf)
     conf->agents_pending_rate = 30;
     /* oVirt's UserSessionTimeOutInterval: 30 minutes */
     conf->token_lifetime_s = 1800;
+    conf->auth_max_failures = 10;
     conf->vm_shutdown_timeout_s = 120;
     conf->vm_reboot_timeout_s = 60;
     conf->events_keep_days = 30;

@@ -31,6 +31,9 @@ typedef struct {
     char *admin_password;       /* auth.admin_password: "" */
     char *admin_password_file;  /* auth.admin_password_file: "" */
     int64_t token_lifetime_s;   /* auth.token_lifetime: 1800 */
+    int64_t auth_max_failures;  /* auth.max_failures: 10 failed password
+                                   checks per client address a minute
+                                   (0 = no limit) */
     int64_t vm_shutdown_timeout_s; /* vm.shutdown_timeout: 120 */
     int64_t vm_reboot_timeout_s;   /* vm.reboot_timeout: 60 */
     char *vm_firmware;          /* vm.firmware: /usr/share/qemu/qboot.rom */

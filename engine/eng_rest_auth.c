@@ -1,8 +1,10 @@
 /* REST API authentication and users: admin@internal at first start, the
  * session cookie / Bearer / Basic check of every request (with a short
  * cache of verified Basic credentials, so that a client sending Basic on
- * every call does not pay an argon2id computation each time), the OAuth
- * password grant, and /users with /users/{id}/permissions. */
+ * every call does not pay an argon2id computation each time), the limit
+ * of failed password checks per client address (auth.max_failures: past
+ * it, 429 and no argon2id), the OAuth password grant, and /users with
+ * /users/{id}/permissions. */
 #include "eng_rest_priv.h"
 
 #include <stdio.h>
@@ -19,6 +21,7 @@
 #include "cmn_auto.h"
 #include "cmn_log.h"
 #include "cmn_util.h"
+#include "eng_xml.h"
 
 CMN_LOG_INIT("rest.auth");
 
@@ -37,6 +40,11 @@ struct eng_rest_auth {
     unsigned char salt[crypto_generichash_KEYBYTES];
     s_slot_t slots[CACHE_SLOTS];
     size_t next;
+    eng_rest_limit_t *limit;
+    /* The request whose password check the limit refused last (compared,
+     * never dereferenced) and its wait, for eng_rest_auth_refuse. */
+    const struct evhttp_request *refused;
+    int64_t refused_wait_ms;
 };
 
 /* ---- first start -------------------------------------------------------- */
@@ -98,6 +106,12 @@ eng_rest_auth_new(eng_ctx_t *ctx)
     }
     a->ctx = ctx;
     randombytes_buf(a->salt, sizeof(a->salt));
+    a->limit = eng_rest_limit_new(ctx->conf.auth_max_failures,
+                                  ENG_REST_LIMIT_ADDRS);
+    if (!a->limit) {
+        free(a);
+        return NULL;
+    }
     eng_user_t u;
     if (eng_store_user_get_by_name(ctx->store, ENG_AUTH_DEFAULT_ADMIN,
                                    &u) == 0) {
@@ -105,7 +119,7 @@ eng_rest_auth_new(eng_ctx_t *ctx)
         return a;
     }
     if (cmn_err_code() != CMN_ERR_NOT_FOUND) {
-        free(a);
+        eng_rest_auth_destroy(&a);
         return NULL;
     }
     cmn_err_reset();
@@ -113,7 +127,7 @@ eng_rest_auth_new(eng_ctx_t *ctx)
     if (s_admin_password(ctx, pw, sizeof(pw)) < 0 ||
         eng_auth_bootstrap(ctx->store, ENG_AUTH_DEFAULT_ADMIN, pw) < 0) {
         sodium_memzero(pw, sizeof(pw));
-        free(a);
+        eng_rest_auth_destroy(&a);
         return NULL;
     }
     sodium_memzero(pw, sizeof(pw));
@@ -128,6 +142,7 @@ eng_rest_auth_destroy(eng_rest_auth_t **p)
 {
     if (!p || !*p)
         return;
+    eng_rest_limit_destroy(&(*p)->limit);
     sodium_memzero(*p, sizeof(**p));
     free(*p);
     *p = NULL;
@@ -179,6 +194,123 @@ s_cache_find(eng_rest_auth_t *a, const unsigned char *key)
     return NULL;
 }
 
+/* ---- failed logins per address ------------------------------------------ */
+
+/* The client's numeric address into buf ("unknown" if libevent has none). */
+static void
+s_peer(struct evhttp_request *req, char *buf, size_t size)
+{
+    struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+    char *addr = NULL;
+    ev_uint16_t port = 0;
+    if (evcon)
+        evhttp_connection_get_peer(evcon, &addr, &port);
+    snprintf(buf, size, "%s", addr && *addr ? addr : "unknown");
+}
+
+/* Seconds of a wait, rounded up (Retry-After). */
+static long long
+s_secs(int64_t ms)
+{
+    return (long long)((ms + 999) / 1000);
+}
+
+/* True (with CMN_ERR_AUTH recorded and the request remembered for
+ * eng_rest_auth_refuse) if `addr` is over auth.max_failures: then no
+ * password is checked. */
+static bool
+s_over_limit(eng_rest_auth_t *a, struct evhttp_request *req,
+             const char *addr, int64_t *wait_ms)
+{
+    int64_t wait = eng_rest_limit_wait(a->limit, addr,
+                                       (int64_t)cmn_mono_ms());
+    if (wait == 0)
+        return false;
+    CMN_ERR(CMN_ERR_AUTH, "too many failed logins from %s (auth.max_failures"
+            ": %lld a minute): password checks are refused for %lld s",
+            addr, (long long)a->ctx->conf.auth_max_failures, s_secs(wait));
+    CMN_DEBUG("%s: password check refused for %lld s", addr, s_secs(wait));
+    a->refused = req;
+    a->refused_wait_ms = wait;
+    if (wait_ms)
+        *wait_ms = wait;
+    return true;
+}
+
+/* Count a failed password check from `addr` (only a wrong name or
+ * password, CMN_ERR_AUTH, counts; the recorded error is kept). The first
+ * time an address goes over the limit in a minute: a warning event. */
+static void
+s_failed(eng_rest_auth_t *a, const char *addr)
+{
+    if (cmn_err_code() != CMN_ERR_AUTH)
+        return;
+    unsigned fails = 0;
+    int64_t wait = 0;
+    if (eng_rest_limit_fail(a->limit, addr, (int64_t)cmn_mono_ms(), &fails,
+                            &wait))
+        eng_event(a->ctx, ENG_SEV_WARNING, ENG_EV_LOGIN_LIMIT, NULL, NULL,
+                  NULL, "%u failed logins from %s; password checks refused "
+                  "for %lld s", fails, addr, s_secs(wait));
+}
+
+/* Send `text` with `status` and its reason phrase `reason` (the shared
+ * eng_rest_http_reason does not know 429). */
+static void
+s_send_reason(struct evhttp_request *req, int status, const char *reason,
+              const char *ctype, const char *text)
+{
+    struct evbuffer *buf = evbuffer_new();
+    if (!buf) {
+        evhttp_send_error(req, 500, "out of memory");
+        return;
+    }
+    if (text)
+        evbuffer_add(buf, text, strlen(text));
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Content-Type", ctype);
+    evhttp_add_header(h, "Cache-Control", "no-store");
+    evhttp_send_reply(req, status, reason, buf);
+    evbuffer_free(buf);
+}
+
+static void
+s_retry_after(struct evhttp_request *req, int64_t wait_ms)
+{
+    char secs[32];
+    snprintf(secs, sizeof(secs), "%lld", s_secs(wait_ms));
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After",
+                      secs);
+}
+
+void
+eng_rest_auth_refuse(eng_rest_call_t *call)
+{
+    eng_rest_auth_t *a = eng_rest_get_auth(call->rest);
+    struct evhttp_request *req = call->req;
+    if (!a || a->refused != req) {
+        evhttp_add_header(evhttp_request_get_output_headers(req),
+                          "WWW-Authenticate", "Basic realm=\"RESTAPI\"");
+        eng_rest_reply_err(req);
+        return;
+    }
+    a->refused = NULL;
+    CMN_INFO("%s: 429 %s", evhttp_request_get_uri(req), cmn_err_msg());
+    s_retry_after(req, a->refused_wait_ms);
+    json_t *f = json_pack("{s:s, s:o, s:s}", "reason", "Too Many Requests",
+                          "detail", eng_rest_str(cmn_err_msg()),
+                          "code", "too_many_requests");
+    char *text = NULL;
+    bool xml = eng_rest_want_xml(req);
+    if (f)
+        text = xml ? eng_xml_render(f, "fault")
+                   : json_dumps(f, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(f);
+    s_send_reason(req, 429, "Too Many Requests",
+                  xml ? "application/xml" : "application/json", text);
+    free(text);
+}
+
 /* A new session token for the user, as a cookie on the reply. */
 static void
 s_new_session(eng_rest_call_t *call)
@@ -212,6 +344,7 @@ eng_rest_authenticate(eng_rest_call_t *call)
     const char *prefer = evhttp_find_header(h, "Prefer");
     char tok[ENG_AUTH_TOKEN_LEN + 8];
     memset(&call->user, 0, sizeof(call->user));
+    a->refused = NULL;
     if (cookies && s_cookie(cookies, SESSION_COOKIE, tok, sizeof(tok))) {
         if (eng_auth_token_verify(s, tok, 0, &call->user) == 0)
             return 0;
@@ -230,8 +363,19 @@ eng_rest_authenticate(eng_rest_call_t *call)
             goto ok;
         cmn_err_reset();
     }
-    if (eng_auth_request(s, authz, 0, &call->user) < 0)
+    /* Only Basic costs an argon2id check here (a bearer token is a hash
+     * look-up): that is what the limit per address is for. */
+    char addr[ENG_REST_ADDR_LEN];
+    if (basic) {
+        s_peer(call->req, addr, sizeof(addr));
+        if (s_over_limit(a, call->req, addr, NULL))
+            return -1;
+    }
+    if (eng_auth_request(s, authz, 0, &call->user) < 0) {
+        if (basic)
+            s_failed(a, addr);
         return -1;
+    }
     if (basic) {
         s_slot_t *slot = &a->slots[a->next++ % CACHE_SLOTS];
         memcpy(slot->key, key, sizeof(key));
@@ -309,8 +453,27 @@ eng_rest_handle_sso(eng_rest_call_t *call)
     char name[ENG_NAME_LEN + 16];
     snprintf(name, sizeof(name), "%s%s", user,
              strchr(user, '@') ? "" : "@internal");
+    eng_rest_auth_t *a = eng_rest_get_auth(call->rest);
+    char addr[ENG_REST_ADDR_LEN];
+    s_peer(call->req, addr, sizeof(addr));
+    int64_t wait = 0;
+    if (s_over_limit(a, call->req, addr, &wait)) {
+        a->refused = NULL;
+        CMN_INFO("oauth token: 429: %s", cmn_err_msg());
+        s_retry_after(call->req, wait);
+        json_t *body = json_pack("{s:s, s:o}", "error_code",
+                                 "too_many_requests", "error",
+                                 eng_rest_str(cmn_err_msg()));
+        char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+        json_decref(body);
+        s_send_reason(call->req, 429, "Too Many Requests",
+                      "application/json", text);
+        free(text);
+        goto out;
+    }
     eng_user_t u;
     if (eng_auth_password(call->ctx->store, name, pw, &u) < 0) {
+        s_failed(a, addr);
         char msg[ENG_NAME_LEN + 1200];
         snprintf(msg, sizeof(msg), "Cannot authenticate user '%.255s': %s",
                  name, cmn_err_msg());

@@ -39,6 +39,7 @@ enum {
     ENG_EV_USER_REMOVED = 401,
     ENG_EV_USER_ROLE = 402,
     ENG_EV_USER_LOGIN = 403,        /* a token issued */
+    ENG_EV_LOGIN_LIMIT = 404,       /* an address over auth.max_failures */
 };
 
 /* ---- routing ----------------------------------------------------------- */
@@ -402,5 +403,37 @@ eng_rest_auth_t *eng_rest_get_auth(eng_rest_t *rest);
  * persistent-auth" a Basic login gets a session cookie. 0 with call->user
  * set, or -1 with CMN_ERR_AUTH recorded. */
 int eng_rest_authenticate(eng_rest_call_t *call);
+/* Answer a request eng_rest_authenticate refused: 429 Too Many Requests
+ * with Retry-After and a fault when its password check was refused by
+ * auth.max_failures, else 401 with WWW-Authenticate: Basic
+ * realm="RESTAPI" and the fault of the recorded error. */
+void eng_rest_auth_refuse(eng_rest_call_t *call);
+
+/* ---- failed logins per client address (eng_rest_limit.c) ---------------- */
+
+#define ENG_REST_ADDR_LEN 64            /* a numeric address, NUL included */
+#define ENG_REST_LIMIT_ADDRS 4096       /* addresses the table holds */
+
+typedef struct eng_rest_limit eng_rest_limit_t;
+
+/* A limit of `per_min` failed password checks per address a minute (a
+ * token bucket per address; 0: no limit), holding at most `capacity`
+ * addresses (past that, one idle for a minute or else the one whose last
+ * failure is the oldest is forgotten). NULL with CMN_ERR_NOMEM. */
+eng_rest_limit_t *eng_rest_limit_new(int64_t per_min, size_t capacity);
+/* Free the table (NULL is fine) and set *p to NULL. */
+void eng_rest_limit_destroy(eng_rest_limit_t **p);
+/* 0 if `addr` (borrowed) may have a password checked at `now_ms`
+ * (monotonic ms); else the milliseconds until it may (at least 1). */
+int64_t eng_rest_limit_wait(const eng_rest_limit_t *l, const char *addr,
+                            int64_t now_ms);
+/* Count a failed password check from `addr` at `now_ms`. true when it
+ * leaves the address over the limit and the address was not reported in
+ * the last minute: *fails (may be NULL) gets the failures since its last
+ * report, *wait_ms (may be NULL) the wait; the caller reports it. */
+bool eng_rest_limit_fail(eng_rest_limit_t *l, const char *addr,
+                         int64_t now_ms, unsigned *fails, int64_t *wait_ms);
+/* Addresses in the table (for tests). */
+size_t eng_rest_limit_count(const eng_rest_limit_t *l);
 
 #endif /* ENG_REST_PRIV_H */
