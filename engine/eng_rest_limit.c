@@ -75,22 +75,18 @@ s_find(const eng_rest_limit_t *l, const char *addr)
     return NULL;
 }
 
-/* A slot for a new address: a free one, else one idle for a minute (its
- * bucket is full again: it knows nothing worth keeping), else the one
- * whose last failure is the oldest. */
+/* A slot for a new address: a free one, else the one whose last failure
+ * is the oldest (a minute idle, its bucket is full again: it knows nothing
+ * worth keeping). */
 static s_entry_t *
-s_slot(eng_rest_limit_t *l, int64_t now_ms)
+s_slot(eng_rest_limit_t *l)
 {
     if (l->n < l->cap)
         return &l->e[l->n++];
     s_entry_t *old = &l->e[0];
-    for (size_t i = 0; i < l->n; i++) {
-        s_entry_t *e = &l->e[i];
-        if (now_ms - e->last_fail_ms >= WINDOW_MS)
-            return e;
-        if (e->last_fail_ms < old->last_fail_ms)
-            old = e;
-    }
+    for (size_t i = 1; i < l->n; i++)
+        if (l->e[i].last_fail_ms < old->last_fail_ms)
+            old = &l->e[i];
     CMN_DEBUG("login limit table full (%zu addresses): %s forgotten",
               l->cap, old->addr);
     return old;
@@ -123,7 +119,7 @@ eng_rest_limit_fail(eng_rest_limit_t *l, const char *addr, int64_t now_ms,
     s_entry_t *e = s_find(l, addr);
     if (!e || now_ms - e->last_fail_ms >= WINDOW_MS) {
         if (!e) {
-            e = s_slot(l, now_ms);
+            e = s_slot(l);
             memset(e, 0, sizeof(*e));
             snprintf(e->addr, sizeof(e->addr), "%s", addr);
         }
