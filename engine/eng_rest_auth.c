@@ -294,8 +294,9 @@ eng_rest_auth_refuse(eng_rest_call_t *call)
         eng_rest_reply_err(req);
         return;
     }
+    /* Not logged above debug (s_over_limit): a refusal costs the client
+     * nothing, so it may come at any rate. */
     a->refused = NULL;
-    CMN_INFO("%s: 429 %s", evhttp_request_get_uri(req), cmn_err_msg());
     s_retry_after(req, a->refused_wait_ms);
     json_t *f = json_pack("{s:s, s:o, s:s}", "reason", "Too Many Requests",
                           "detail", eng_rest_str(cmn_err_msg()),
@@ -459,7 +460,6 @@ eng_rest_handle_sso(eng_rest_call_t *call)
     int64_t wait = 0;
     if (s_over_limit(a, call->req, addr, &wait)) {
         a->refused = NULL;
-        CMN_INFO("oauth token: 429: %s", cmn_err_msg());
         s_retry_after(call->req, wait);
         json_t *body = json_pack("{s:s, s:o}", "error_code",
                                  "too_many_requests", "error",
