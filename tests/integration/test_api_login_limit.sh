@@ -128,8 +128,9 @@ assert_exit 0 "herdctl with the saved credentials (cached Basic)" herdctl vm lis
 ev=$(events_json 100)
 lim=$(printf '%s' "$ev" | jq -c '[.event[] | select(.description | test("failed logins from"))]')
 assert_eq 1 "$(printf '%s' "$lim" | jq length)" "one login-limit event: $lim"
-assert_contains "$(jget "$lim" '.[0].description')" \
-    "5 failed logins from 127.0.0.1; password checks refused for 12 s" "event text"
+# 12 s less what refilled while the 5 checks ran (slow under valgrind)
+assert_match "$(jget "$lim" '.[0].description')" \
+    '^5 failed logins from 127\.0\.0\.1; password checks refused for (1[0-2]|[1-9]) s$' "event text"
 assert_eq warning "$(jget "$lim" '.[0].severity')" "event severity"
 assert_eq 404 "$(jget "$lim" '.[0].code')" "event code"
 grep -q "5 failed logins from 127.0.0.1" "$W/engine.log" || fail "no warning in the log"
