@@ -381,14 +381,6 @@ s_xml_body(eng_rest_call_t *call, char **body)
 }
 
 static void
-s_unauthorized(struct evhttp_request *req)
-{
-    evhttp_add_header(evhttp_request_get_output_headers(req),
-                      "WWW-Authenticate", "Basic realm=\"RESTAPI\"");
-    eng_rest_reply_err(req);
-}
-
-static void
 s_gencb(struct evhttp_request *req, void *arg)
 {
     eng_rest_t *rest = arg;
@@ -459,7 +451,7 @@ s_gencb(struct evhttp_request *req, void *arg)
         return;
     }
     if (eng_rest_authenticate(&call) < 0) {
-        s_unauthorized(req);
+        eng_rest_auth_refuse(&call);
         free(body);
         return;
     }
