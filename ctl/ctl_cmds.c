@@ -54,6 +54,16 @@ ctl_usage(FILE *fp)
 "  vm migrate ID|NAME [--host ID|NAME] [--wait|--no-wait]  (bar on a tty)\n"
 "  vm cancel-migration ID|NAME\n"
 "  job list\n"
+"  datacenter list | datacenter show|remove ID|NAME\n"
+"  datacenter create NAME [--description TEXT]\n"
+"  datacenter update ID|NAME [--name NAME] [--description TEXT]\n"
+"  cluster list | cluster show|remove ID|NAME\n"
+"  cluster create NAME [--datacenter ID|NAME] [--description TEXT]\n"
+"                 [--cpu-type TYPE] [--overcommit PERCENT]\n"
+"  cluster update ID|NAME [--name NAME] [--description TEXT] [--cpu-type TYPE]\n"
+"                 [--overcommit PERCENT] [--policy none|evenly_distributed|\n"
+"                 power_saving] [--policy-property NAME=VALUE]...\n"
+"                 [--migration-bandwidth MBPS] [--max-downtime MS]\n"
 "  affinity list CLUSTER\n"
 "  affinity add CLUSTER NAME [--positive|--negative] [--soft] VM...\n"
 "  affinity remove CLUSTER GROUP\n"
@@ -63,6 +73,13 @@ ctl_usage(FILE *fp)
 "  help\n"
 "\n"
 "  SIZE is bytes or a number with K, M, G or T (binary: 1G = 1024M).\n"
+"  --overcommit: VM memory a host may hold, in percent of its own (1..1000).\n"
+"  --policy-property (kept until given again; NAME= drops it):\n"
+"    HighUtilization (CPU %, 50..99, default 80), LowUtilization (0..49,\n"
+"    default 20), CpuOverCommitDurationMinutes (1..1440, default 2),\n"
+"    MaxFreeMemoryForOverUtilized, MinFreeMemoryForUnderUtilized (MiB).\n"
+"  --migration-bandwidth 0..1000000 Mbit/s, --max-downtime 0..600000 ms\n"
+"  (0: the default).\n"
 "  Exit status: 0 done, 1 the engine refused, 2 bad usage, 3 engine unreachable.\n",
         fp);
 }
@@ -75,8 +92,9 @@ ctl_usage_error(const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fputs("\nUsage: herdctl [--url URL] [-o table|json] NOUN VERB [ARGS] "
-          "(nouns: host, vm, event, user, login, logout, version)\n"
+    fputs("\nUsage: herdctl [--url URL] [-o table|json] NOUN VERB [ARGS]\n"
+          "  (nouns: host, vm, datacenter, cluster, affinity, job, event, "
+          "engine, user,\n   login, logout, version)\n"
           "Try 'herdctl help' for every command.\n", stderr);
     return CTL_EXIT_USAGE;
 }
@@ -212,16 +230,53 @@ ctl_print_rows(const json_t *arr, size_t ncols, const char *const *cols,
 }
 
 int
-ctl_list(const ctl_opts_t *o, const char *path, const char *key,
-         size_t ncols, const char *const *cols, ctl_row_fn row)
+ctl_list_ref(const ctl_opts_t *o, const char *path, const char *key,
+             size_t ncols, const char *const *cols, ctl_row_fn row,
+             const char *ref_path)
 {
-    json_t *j;
+    json_t *j, *ref = NULL;
     int rc = ctl_get(o, path, &j);
     if (rc || j == NULL)
         return rc;
-    ctl_print_rows(json_object_get(j, key), ncols, cols, row, NULL);
+    if (ref_path && (rc = ctl_call(o, "GET", ref_path, NULL, &ref))) {
+        json_decref(j);
+        return rc;
+    }
+    ctl_print_rows(json_object_get(j, key), ncols, cols, row, ref);
+    json_decref(ref);
     json_decref(j);
     return 0;
+}
+
+int
+ctl_list(const ctl_opts_t *o, const char *path, const char *key,
+         size_t ncols, const char *const *cols, ctl_row_fn row)
+{
+    return ctl_list_ref(o, path, key, ncols, cols, row, NULL);
+}
+
+const char *
+ctl_item_path(char *buf, size_t len, const char *coll, const char *id)
+{
+    char seg[768];
+    if (id)
+        snprintf(buf, len, "/%s/%s", coll, ctl_seg(id, seg, sizeof(seg)));
+    else
+        snprintf(buf, len, "/%s", coll);
+    return buf;
+}
+
+const char *
+ctl_name_of(const json_t *coll, const char *key, const char *id)
+{
+    size_t i;
+    json_t *e;
+    if (!*id)
+        return "";
+    json_array_foreach(json_object_get(coll, key), i, e)
+        if (strcmp(ctl_jstr(e, "id"), id) == 0)
+            return ctl_jstr(e, "name");
+    return id;
 }
 
 /* ---- hosts ------------------------------------------------------------- */
@@ -510,11 +565,14 @@ ctl_run(const ctl_opts_t *oin, int argc, char **argv)
         return s_event(o, argc - 1, argv + 1);
     if (strcmp(noun, "job") == 0 || strcmp(noun, "jobs") == 0)
         return ctl_job_cmd(o, argc - 1, argv + 1);
+    int rc = ctl_inv_cmd(o, noun, argc - 1, argv + 1);
+    if (rc >= 0)
+        return rc;
     if (strcmp(noun, "affinity") == 0)
         return ctl_affinity_cmd(o, argc - 1, argv + 1);
     if (strcmp(noun, "engine") == 0)
         return ctl_engine_cmd(o, argc - 1, argv + 1);
-    return ctl_usage_error("unknown command '%s' (host, vm, event, job, "
-                           "affinity, engine, user, login, logout, version, "
-                           "help)", noun);
+    return ctl_usage_error("unknown command '%s' (host, vm, datacenter, "
+                           "cluster, event, job, affinity, engine, user, "
+                           "login, logout, version, help)", noun);
 }

@@ -146,6 +146,13 @@ int ctl_send(const ctl_opts_t *o, const char *method, const char *path,
              json_t *body, json_t **out);
 /* ctl_send of a GET. */
 int ctl_get(const ctl_opts_t *o, const char *path, json_t **out);
+/* "/<coll>" (id NULL) or "/<coll>/<id URL-encoded>" into buf; returns buf. */
+const char *ctl_item_path(char *buf, size_t len, const char *coll,
+                          const char *id);
+/* The "name" of the element of `coll` (an answer like GET /datacenters)
+ * array `key` whose "id" is `id`; `id` itself if none is; "" for "". The
+ * result points into `coll` or is `id`. */
+const char *ctl_name_of(const json_t *coll, const char *key, const char *id);
 /* ctl_vm.c: `vm VERB ARGS`; returns the exit code. */
 int ctl_vm_cmd(const ctl_opts_t *o, int argc, char **argv);
 
@@ -163,6 +170,30 @@ int ctl_job_cmd(const ctl_opts_t *o, int argc, char **argv);
 int ctl_key_host_cmd(const ctl_opts_t *o, const char *verb, int argc,
                      char **argv);
 int ctl_affinity_cmd(const ctl_opts_t *o, int argc, char **argv);
+
+/* ctl_inv.c: what `datacenter create|update` and `cluster create|update`
+ * take. */
+typedef enum {
+    CTL_DC_CREATE,
+    CTL_DC_UPDATE,
+    CTL_CLUSTER_CREATE,
+    CTL_CLUSTER_UPDATE,
+} ctl_inv_form_t;
+/* argv holds what follows the verb: the NAME (create) or ID|NAME (update),
+ * then options. Builds the POST or PUT body (new reference in *body); a
+ * cluster's --policy-property NAME=VALUE goes to scheduling_policy.
+ * properties.property in order (an empty VALUE kept, see below). -1 with
+ * CMN_ERR_INVALID naming the bad option or argument. */
+int ctl_inv_body(ctl_inv_form_t form, int argc, char **argv, json_t **body);
+/* Complete body->scheduling_policy (if any) from the cluster's current one
+ * `cur` (GET /clusters/{id}; borrowed): the name if not given, the current
+ * properties not given again; a property given with an empty value is
+ * dropped. 0, or -1 with CMN_ERR_NOMEM. */
+int ctl_inv_sched_merge(json_t *body, const json_t *cur);
+/* `datacenter(s)|cluster(s) VERB ARGS`: the exit code; -1 for another
+ * noun. */
+int ctl_inv_cmd(const ctl_opts_t *o, const char *noun, int argc,
+                char **argv);
 
 /* ctl_engine.c: `engine key show|rotate|switch` (the engine's CURVE key
  * and its rotation). */
@@ -209,5 +240,11 @@ void ctl_print_rows(const json_t *arr, size_t ncols, const char *const *cols,
  * of the answer's array `key`. Returns the exit code. */
 int ctl_list(const ctl_opts_t *o, const char *path, const char *key,
              size_t ncols, const char *const *cols, ctl_row_fn row);
+/* ctl_list whose rows also see the answer of GET `ref_path` (another
+ * collection, e.g. to show names for ids) as their ctx; that GET is not
+ * made with -o json. */
+int ctl_list_ref(const ctl_opts_t *o, const char *path, const char *key,
+                 size_t ncols, const char *const *cols, ctl_row_fn row,
+                 const char *ref_path);
 
 #endif /* CTL_PRIV_H */
