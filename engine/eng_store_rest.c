@@ -43,19 +43,25 @@ s_exec(eng_store_t *s, const char *sql, const char *what, const char *key,
     return rc;
 }
 
-/* COUNT(*) of `sql` with one text parameter; -1 on error. */
+/* COUNT(*) of `sql` with one text parameter; -1 on error. With `name`
+ * (may be NULL), the text of the second column goes there (for messages
+ * that name the record rather than its id). */
 static int64_t
-s_count(eng_store_t *s, const char *sql, const char *key)
+s_count(eng_store_t *s, const char *sql, const char *key, char *name,
+        size_t name_size)
 {
     sqlite3_stmt *st = s_prepare(s, sql);
     if (!st)
         return -1;
     int64_t n = -1;
     if (eng_store_bind_text_(s, st, 1, key) == 0) {
-        if (sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_step(st) == SQLITE_ROW) {
             n = sqlite3_column_int64(st, 0);
-        else
+            if (name)
+                eng_store_col_str_(st, 1, name, name_size);
+        } else {
             ENG_STORE_ERR(s, "counting");
+        }
     }
     sqlite3_finalize(st);
     return n;
@@ -83,13 +89,16 @@ eng_store_dc_update(eng_store_t *s, const eng_dc_t *dc)
 int
 eng_store_dc_delete(eng_store_t *s, const char *id)
 {
-    int64_t n = s_count(s, "SELECT COUNT(*) FROM clusters WHERE dc_id = ?1",
-                        id);
+    char name[ENG_NAME_LEN] = "";
+    int64_t n = s_count(s, "SELECT COUNT(*), (SELECT name FROM datacenters "
+                        "WHERE id = ?1) FROM clusters WHERE dc_id = ?1", id,
+                        name, sizeof(name));
     if (n < 0)
         return -1;
     if (n > 0)
         return CMN_ERR(CMN_ERR_STATE, "data center '%s' still holds %lld "
-                       "cluster(s): remove them first", id, (long long)n);
+                       "cluster(s): remove them first", name[0] ? name : id,
+                       (long long)n);
     const char *v[] = { id };
     return s_exec(s, "DELETE FROM datacenters WHERE id = ?1", "data center",
                   id, true, 1, v);
@@ -122,16 +131,19 @@ eng_store_cluster_update(eng_store_t *s, const eng_cluster_t *c)
 int
 eng_store_cluster_delete(eng_store_t *s, const char *id)
 {
-    int64_t nh = s_count(s, "SELECT COUNT(*) FROM hosts WHERE cluster_id = ?1",
-                         id);
+    char name[ENG_NAME_LEN] = "";
+    int64_t nh = s_count(s, "SELECT COUNT(*), (SELECT name FROM clusters "
+                         "WHERE id = ?1) FROM hosts WHERE cluster_id = ?1",
+                         id, name, sizeof(name));
     int64_t nv = nh < 0 ? -1 :
-        s_count(s, "SELECT COUNT(*) FROM vms WHERE cluster_id = ?1", id);
+        s_count(s, "SELECT COUNT(*) FROM vms WHERE cluster_id = ?1", id,
+                NULL, 0);
     if (nh < 0 || nv < 0)
         return -1;
     if (nh > 0 || nv > 0)
         return CMN_ERR(CMN_ERR_STATE, "cluster '%s' still holds %lld host(s) "
-                       "and %lld VM(s): move or remove them first", id,
-                       (long long)nh, (long long)nv);
+                       "and %lld VM(s): move or remove them first",
+                       name[0] ? name : id, (long long)nh, (long long)nv);
     const char *v[] = { id };
     return s_exec(s, "DELETE FROM clusters WHERE id = ?1", "cluster", id,
                   true, 1, v);

@@ -145,7 +145,7 @@ assert_contains "$OUT" "no-such-dc" "unknown --datacenter named"
 assert_exit 1 "duplicate data center" herdctl datacenter create dc-west
 assert_exit 1 "duplicate cluster" herdctl cluster create frontend
 assert_exit 1 "remove Default data center" herdctl datacenter remove Default
-assert_contains "$OUT" "still holds 2 cluster(s)" "the engine's reason (Default holds Default and spare)"
+assert_contains "$OUT" "data center 'Default' still holds 2 cluster(s)" "the engine's reason (Default holds Default and spare)"
 # A cluster holding a host: an unknown key's host (pending approval)
 # moved into it.
 HID=$(cat /proc/sys/kernel/random/uuid)
@@ -154,7 +154,7 @@ out=$("$HELLO" "tcp://127.0.0.1:$ZMQ_PORT" --engine-key "$EKEY" --host-id "$HID"
 assert_contains "$out" "pending approval" "a host appears"
 api_ok PUT "/hosts/$HID" '{"cluster": {"name": "frontend"}}' >/dev/null
 assert_exit 1 "remove a cluster with a host" herdctl cluster remove frontend
-assert_contains "$OUT" "still holds 1 host(s)" "the engine's reason for the cluster"
+assert_contains "$OUT" "cluster 'frontend' still holds 1 host(s)" "the engine's reason for the cluster"
 api_call GET "/clusters/$CL_ID"
 assert_eq 200 "$HTTP_STATUS" "the cluster is still there"
 assert_exit 1 "remove a data center with a cluster" herdctl datacenter remove dc-west
