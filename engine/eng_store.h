@@ -393,6 +393,11 @@ int eng_store_affinity_get(eng_store_t *s, const char *id,
 int eng_store_affinity_list(eng_store_t *s, const char *cluster_id,
                             eng_affinity_t **out, size_t *n);
 int eng_store_affinity_delete(eng_store_t *s, const char *id);
+/* Set the name, positive and enforcing of group g->id and replace its
+ * members with g->vms, in one transaction (CMN_ERR_NOT_FOUND for an unknown
+ * group or VM, CMN_ERR_EXISTS for a name taken in the cluster; nothing
+ * changes on error). */
+int eng_store_affinity_update(eng_store_t *s, const eng_affinity_t *g);
 
 /* ---- agents' CURVE keys and enrollment tokens (eng_store_keys.c) */
 typedef enum {

@@ -221,6 +221,30 @@ s_affinity_members(eng_store_t *s, eng_affinity_t *g)
     return ret;
 }
 
+/* Insert the members of `g` (inside the caller's transaction). */
+static int
+s_aff_members_insert(eng_store_t *s, const eng_affinity_t *g)
+{
+    char what[ENG_ID_LEN + 40];
+    for (size_t i = 0; i < g->nvms; i++) {
+        sqlite3_stmt *st = s_prepare(s, "INSERT OR IGNORE INTO "
+                                     "affinity_members (group_id, vm_id) "
+                                     "VALUES (?1, ?2)");
+        if (!st)
+            return -1;
+        snprintf(what, sizeof(what), "VM '%s' of the affinity group",
+                 g->vms[i]);
+        int rc = -1;
+        if (eng_store_bind_text_(s, st, 1, g->id) == 0 &&
+            eng_store_bind_text_(s, st, 2, g->vms[i]) == 0)
+            rc = eng_store_exec_(s, st, what);
+        sqlite3_finalize(st);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int
 eng_store_affinity_insert(eng_store_t *s, const eng_affinity_t *g)
 {
@@ -247,21 +271,8 @@ eng_store_affinity_insert(eng_store_t *s, const eng_affinity_t *g)
     if (rc == 0)
         rc = eng_store_exec_(s, st, what);
     sqlite3_finalize(st);
-    for (size_t i = 0; rc == 0 && i < g->nvms; i++) {
-        st = s_prepare(s, "INSERT OR IGNORE INTO affinity_members (group_id, "
-                       "vm_id) VALUES (?1, ?2)");
-        if (!st) {
-            rc = -1;
-            break;
-        }
-        snprintf(what, sizeof(what), "VM '%s' of the affinity group", g->vms[i]);
-        if (eng_store_bind_text_(s, st, 1, g->id) < 0 ||
-            eng_store_bind_text_(s, st, 2, g->vms[i]) < 0)
-            rc = -1;
-        else
-            rc = eng_store_exec_(s, st, what);
-        sqlite3_finalize(st);
-    }
+    if (rc == 0)
+        rc = s_aff_members_insert(s, g);
     if (own_tx) {
         if (rc == 0 && eng_store_commit(s) == 0)
             return 0;
@@ -354,5 +365,50 @@ eng_store_affinity_delete(eng_store_t *s, const char *id)
     if (eng_store_bind_text_(s, st, 1, id) == 0)
         rc = eng_store_exec_one_(s, st, "affinity group", id);
     sqlite3_finalize(st);
+    return rc;
+}
+
+int
+eng_store_affinity_update(eng_store_t *s, const eng_affinity_t *g)
+{
+    if (!g->id[0] || !g->name[0])
+        return CMN_ERR(CMN_ERR_INVALID, "affinity group needs an id and a "
+                       "name");
+    bool own_tx = !s->in_tx;
+    if (own_tx && eng_store_begin(s) < 0)
+        return -1;
+    char what[ENG_NAME_LEN + 32];
+    snprintf(what, sizeof(what), "affinity group '%s'", g->name);
+    sqlite3_stmt *st = s_prepare(s, "UPDATE affinity_groups SET name = ?2, "
+                                 "positive = ?3, enforcing = ?4 "
+                                 "WHERE id = ?1");
+    int rc = st ? 0 : -1;
+    if (rc == 0 &&
+        (eng_store_bind_text_(s, st, 1, g->id) < 0 ||
+         eng_store_bind_text_(s, st, 2, g->name) < 0 ||
+         eng_store_bind_i64_(s, st, 3, g->positive) < 0 ||
+         eng_store_bind_i64_(s, st, 4, g->enforcing) < 0))
+        rc = -1;
+    if (rc == 0)
+        rc = eng_store_exec_(s, st, what);
+    if (rc == 0 && sqlite3_changes(s->db) == 0)
+        rc = CMN_ERR(CMN_ERR_NOT_FOUND, "affinity group '%s' not found",
+                     g->id);
+    sqlite3_finalize(st);
+    if (rc == 0) {
+        st = s_prepare(s, "DELETE FROM affinity_members WHERE group_id = ?1");
+        rc = st ? eng_store_bind_text_(s, st, 1, g->id) : -1;
+        if (rc == 0)
+            rc = eng_store_exec_(s, st, what);
+        sqlite3_finalize(st);
+    }
+    if (rc == 0)
+        rc = s_aff_members_insert(s, g);
+    if (own_tx) {
+        if (rc == 0 && eng_store_commit(s) == 0)
+            return 0;
+        eng_store_rollback(s);
+        return -1;
+    }
     return rc;
 }
