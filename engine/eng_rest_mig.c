@@ -21,9 +21,11 @@ CMN_LOG_INIT("eng.rest.mig");
 
 /* ---- routing ------------------------------------------------------------- */
 
-/* Split "/ovirt-engine/api/a/b/c/d" into at most 4 segments after the base,
- * each URL-decoded. Returns the count, or -1 if not under the base. */
-static int s_segments(const char *path, char seg[4][ENG_NAME_LEN])
+#define SEG_MAX 6
+
+/* Split "/ovirt-engine/api/a/b/..." into at most SEG_MAX segments after the
+ * base, each URL-decoded. Returns the count, or -1 if not under the base. */
+static int s_segments(const char *path, char seg[SEG_MAX][ENG_NAME_LEN])
 {
     size_t bl = strlen(ENG_REST_BASE);
     if (strncmp(path, ENG_REST_BASE, bl) != 0 || path[bl] != '/')
@@ -33,7 +35,7 @@ static int s_segments(const char *path, char seg[4][ENG_NAME_LEN])
     while (*p) {
         const char *e = strchr(p, '/');
         size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (n == 4 || len == 0 || len >= ENG_NAME_LEN)
+        if (n == SEG_MAX || len == 0 || len >= ENG_NAME_LEN)
             return len == 0 && !e ? n : -1;
         char raw[ENG_NAME_LEN];
         memcpy(raw, p, len);
@@ -52,7 +54,7 @@ static int s_segments(const char *path, char seg[4][ENG_NAME_LEN])
 
 bool eng_rest_ext_route(const char *path, eng_route_t *out)
 {
-    char seg[4][ENG_NAME_LEN];
+    char seg[SEG_MAX][ENG_NAME_LEN];
     int n = s_segments(path, seg);
     unsigned allowed = 0;
     if (n == 1 && strcmp(seg[0], "jobs") == 0)
@@ -67,7 +69,15 @@ bool eng_rest_ext_route(const char *path, eng_route_t *out)
         allowed = ENG_REST_GET | ENG_REST_POST;
     else if (n == 4 && strcmp(seg[0], "clusters") == 0 &&
              strcmp(seg[2], "affinitygroups") == 0)
-        allowed = ENG_REST_GET | ENG_REST_DELETE;
+        allowed = ENG_REST_GET | ENG_REST_PUT | ENG_REST_DELETE;
+    else if (n == 5 && strcmp(seg[0], "clusters") == 0 &&
+             strcmp(seg[2], "affinitygroups") == 0 &&
+             strcmp(seg[4], "vms") == 0)
+        allowed = ENG_REST_POST;
+    else if (n == 6 && strcmp(seg[0], "clusters") == 0 &&
+             strcmp(seg[2], "affinitygroups") == 0 &&
+             strcmp(seg[4], "vms") == 0)
+        allowed = ENG_REST_DELETE;
     if (!allowed)
         return false;
     memset(out, 0, sizeof(*out));
@@ -210,8 +220,41 @@ static int s_bool(json_t *root, const char *key, bool *out)
     return CMN_ERR(CMN_ERR_INVALID, "field '%s': expected true or false", key);
 }
 
+/* The VM named by `v` ({"id"} or {"name"}; `where` names it in errors):
+ * its id into `id` and its name into `name`. -1 unless it exists in `cl`. */
+static int s_member(eng_rest_call_t *call, const eng_cluster_t *cl,
+                    const json_t *v, const char *where, char id[ENG_ID_LEN],
+                    char name[ENG_NAME_LEN])
+{
+    const char *ref = json_string_value(json_object_get(v, "id"));
+    if (!ref)
+        ref = json_string_value(json_object_get(v, "name"));
+    if (!ref)
+        return CMN_ERR(CMN_ERR_INVALID, "field '%s': needs an id or a name",
+                       where);
+    eng_vm_t vm;
+    if (eng_rest_find_vm(call->ctx->store, ref, &vm) < 0)
+        return -1;
+    if (strcmp(vm.cluster_id, cl->id) != 0)
+        return CMN_ERR(CMN_ERR_INVALID, "VM %s is not in cluster %s", vm.name,
+                       cl->name);
+    snprintf(id, ENG_ID_LEN, "%s", vm.id);
+    snprintf(name, ENG_NAME_LEN, "%s", vm.name);
+    return 0;
+}
+
+static bool s_has_vm(const eng_affinity_t *g, const char *id)
+{
+    for (size_t i = 0; i < g->nvms; i++)
+        if (strcmp(g->vms[i], id) == 0)
+            return true;
+    return false;
+}
+
+/* Fields of a POST (a new group into *g) or a PUT (`update`: *g holds the
+ * group and takes the fields given; "vms" replaces the members). */
 static int s_parse_group(eng_rest_call_t *call, const eng_cluster_t *cl,
-                         eng_affinity_t *g)
+                         bool update, eng_affinity_t *g)
 {
     json_t *root = NULL;
     if (eng_rest_parse_object(call->body, call->body_len, false, &root) < 0)
@@ -228,16 +271,22 @@ static int s_parse_group(eng_rest_call_t *call, const eng_cluster_t *cl,
             goto out;
         }
     }
-    memset(g, 0, sizeof(*g));
-    const char *name = json_string_value(json_object_get(root, "name"));
-    if (!name || !cmn_str_printable(name, ENG_NAME_LEN - 1, "/")) {
-        CMN_ERR(CMN_ERR_INVALID, "field 'name' is required: 1..%d printable "
-                "characters without '/'", ENG_NAME_LEN - 1);
+    if (!update) {
+        memset(g, 0, sizeof(*g));
+        g->positive = false;
+        g->enforcing = true;
+    }
+    json_t *jn = json_object_get(root, "name");
+    const char *name = json_string_value(jn);
+    if ((jn || !update) &&
+        (!name || !cmn_str_printable(name, ENG_NAME_LEN - 1, "/"))) {
+        CMN_ERR(CMN_ERR_INVALID, "field 'name' is %s: 1..%d printable "
+                "characters without '/'", update ? "bad" : "required",
+                ENG_NAME_LEN - 1);
         goto out;
     }
-    snprintf(g->name, sizeof(g->name), "%s", name);
-    g->positive = false;
-    g->enforcing = true;
+    if (name)
+        snprintf(g->name, sizeof(g->name), "%s", name);
     if (s_bool(root, "positive", &g->positive) < 0 ||
         s_bool(root, "enforcing", &g->enforcing) < 0)
         goto out;
@@ -248,41 +297,96 @@ static int s_parse_group(eng_rest_call_t *call, const eng_cluster_t *cl,
                 "or {\"name\"}, ...]}");
         goto out;
     }
+    if (vms)
+        g->nvms = 0;
     size_t i;
     json_array_foreach(arr, i, v) {
+        char where[48], id[ENG_ID_LEN], vname[ENG_NAME_LEN];
+        snprintf(where, sizeof(where), "vms.vm[%zu]", i);
+        if (s_member(call, cl, v, where, id, vname) < 0)
+            goto out;
+        if (s_has_vm(g, id))
+            continue;
         if (g->nvms >= ENG_AFF_MAX_VMS) {
             CMN_ERR(CMN_ERR_INVALID, "field 'vms': at most %d VMs",
                     ENG_AFF_MAX_VMS);
             goto out;
         }
-        const char *ref = json_string_value(json_object_get(v, "id"));
-        if (!ref)
-            ref = json_string_value(json_object_get(v, "name"));
-        eng_vm_t vm;
-        if (!ref) {
-            CMN_ERR(CMN_ERR_INVALID, "field 'vms.vm[%zu]': needs an id or a "
-                    "name", i);
-            goto out;
-        }
-        if (eng_rest_find_vm(call->ctx->store, ref, &vm) < 0)
-            goto out;
-        if (strcmp(vm.cluster_id, cl->id) != 0) {
-            CMN_ERR(CMN_ERR_INVALID, "VM %s is not in cluster %s", vm.name,
-                    cl->name);
-            goto out;
-        }
-        snprintf(g->vms[g->nvms++], ENG_ID_LEN, "%s", vm.id);
+        snprintf(g->vms[g->nvms++], ENG_ID_LEN, "%s", id);
     }
-    cmn_uuid_generate(g->id);
-    snprintf(g->cluster_id, sizeof(g->cluster_id), "%s", cl->id);
-    g->created_ms = (int64_t)cmn_time_ms();
+    if (!update) {
+        cmn_uuid_generate(g->id);
+        snprintf(g->cluster_id, sizeof(g->cluster_id), "%s", cl->id);
+        g->created_ms = (int64_t)cmn_time_ms();
+    }
     rc = 0;
 out:
     json_decref(root);
     return rc;
 }
 
-static void s_affinity(eng_rest_call_t *call, const char *gid)
+/* Store `g` and answer with it as stored (`code`); -1 if the store refused
+ * (nothing answered). */
+static int s_group_save(eng_rest_call_t *call, eng_affinity_t *g, int code)
+{
+    if (eng_store_affinity_update(call->ctx->store, g) < 0 ||
+        eng_store_affinity_get(call->ctx->store, g->id, g) < 0)
+        return -1;
+    eng_rest_reply(call->req, code, s_group_json(g));
+    return 0;
+}
+
+/* POST .../affinitygroups/{gid}/vms ({"id"|"name"}) and DELETE
+ * .../vms/{vm}: one member more or less. */
+static int s_group_member(eng_rest_call_t *call, const eng_cluster_t *cl,
+                          eng_affinity_t *g, const char *vmref)
+{
+    char id[ENG_ID_LEN], name[ENG_NAME_LEN];
+    bool add = call->method == ENG_REST_POST;
+    if (add) {
+        json_t *root = NULL;
+        if (eng_rest_parse_object(call->body, call->body_len, false,
+                                  &root) < 0)
+            return -1;
+        int rc = s_member(call, cl, root, "vm", id, name);
+        json_decref(root);
+        if (rc < 0)
+            return -1;
+        if (s_has_vm(g, id))
+            return CMN_ERR(CMN_ERR_EXISTS, "VM %s is already in affinity "
+                           "group %s", name, g->name);
+        if (g->nvms >= ENG_AFF_MAX_VMS)
+            return CMN_ERR(CMN_ERR_INVALID, "affinity group %s has %d VMs, "
+                           "the most it may have", g->name, ENG_AFF_MAX_VMS);
+        snprintf(g->vms[g->nvms++], ENG_ID_LEN, "%s", id);
+    } else {
+        eng_vm_t vm;
+        if (eng_rest_find_vm(call->ctx->store, vmref, &vm) < 0)
+            return -1;
+        snprintf(name, sizeof(name), "%s", vm.name);
+        size_t i = 0;
+        while (i < g->nvms && strcmp(g->vms[i], vm.id) != 0)
+            i++;
+        if (i == g->nvms)
+            return CMN_ERR(CMN_ERR_NOT_FOUND, "VM %s is not in affinity "
+                           "group %s", vm.name, g->name);
+        memmove(g->vms[i], g->vms[i + 1],
+                (g->nvms - i - 1) * sizeof(g->vms[0]));
+        g->nvms--;
+    }
+    if (s_group_save(call, g, add ? 201 : 200) < 0)
+        return -1;
+    eng_event(call->ctx, ENG_SEV_NORMAL, ENG_EV_AFFINITY, NULL, NULL,
+              call->user.name, "VM %s %s affinity group %s of cluster %s by "
+              "%s", name, add ? "added to" : "removed from", g->name,
+              cl->name, call->user.name);
+    return 0;
+}
+
+/* GET/POST .../affinitygroups, GET/PUT/DELETE .../{gid}, and with `vms`
+ * POST .../{gid}/vms and DELETE .../{gid}/vms/{vmref}. */
+static void s_affinity(eng_rest_call_t *call, const char *gid, bool vms,
+                       const char *vmref)
 {
     eng_cluster_t cl;
     if (eng_rest_find_cluster(call->ctx->store, call->route.id, &cl) < 0) {
@@ -298,6 +402,24 @@ static void s_affinity(eng_rest_call_t *call, const char *gid)
             CMN_ERR(CMN_ERR_NOT_FOUND, "affinity group '%s' not found in "
                     "cluster %s", gid, cl.name);
             eng_rest_reply_err(call->req);
+            return;
+        }
+        if (vms) {
+            if (s_group_member(call, &cl, &g, vmref) < 0)
+                eng_rest_reply_err(call->req);
+            return;
+        }
+        if (call->method == ENG_REST_PUT) {
+            if (s_parse_group(call, &cl, true, &g) < 0 ||
+                s_group_save(call, &g, 200) < 0) {
+                eng_rest_reply_err(call->req);
+                return;
+            }
+            eng_event(call->ctx, ENG_SEV_NORMAL, ENG_EV_AFFINITY, NULL, NULL,
+                      call->user.name, "Affinity group %s of cluster %s "
+                      "updated by %s (%s, %s, %zu VMs)", g.name, cl.name,
+                      call->user.name, g.positive ? "positive" : "negative",
+                      g.enforcing ? "enforcing" : "soft", g.nvms);
             return;
         }
         if (call->method == ENG_REST_DELETE) {
@@ -316,7 +438,7 @@ static void s_affinity(eng_rest_call_t *call, const char *gid)
     }
     if (call->method == ENG_REST_POST) {
         eng_affinity_t g;
-        if (s_parse_group(call, &cl, &g) < 0 ||
+        if (s_parse_group(call, &cl, false, &g) < 0 ||
             eng_store_affinity_insert(s, &g) < 0) {
             eng_rest_reply_err(call->req);
             return;
@@ -346,14 +468,15 @@ void eng_rest_handle_ext(eng_rest_call_t *call)
 {
     const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(call->req);
     const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
-    char seg[4][ENG_NAME_LEN];
+    char seg[SEG_MAX][ENG_NAME_LEN];
     int n = path ? s_segments(path, seg) : -1;
     if (n >= 1 && strcmp(seg[0], "jobs") == 0)
         s_jobs(call, n == 2 ? seg[1] : NULL);
     else if (n == 3 && strcmp(seg[0], "vms") == 0)
         s_cancel(call);
     else if (n >= 3 && strcmp(seg[0], "clusters") == 0)
-        s_affinity(call, n == 4 ? seg[3] : NULL);
+        s_affinity(call, n >= 4 ? seg[3] : NULL, n >= 5,
+                   n == 6 ? seg[5] : NULL);
     else {
         CMN_ERR(CMN_ERR_NOT_FOUND, "no such path");
         eng_rest_reply_err(call->req);
