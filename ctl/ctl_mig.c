@@ -264,11 +264,94 @@ int ctl_job_cmd(const ctl_opts_t *o, int argc, char **argv)
     return 0;
 }
 
+/* {"id"} for a UUID, else {"name"} (new reference). */
+static json_t *s_vm_ref(const char *vm)
+{
+    return json_pack("{s:s}", cmn_uuid_valid(vm) ? "id" : "name", vm);
+}
+
+/* `affinity update CLUSTER GROUP [--name N] [--positive|--negative]
+ * [--soft|--hard] [--vms VM,VM...]`: the PUT body from argv[3..] into
+ * *body (new reference); a usage error (the exit code) otherwise. */
+static int s_aff_update_body(int argc, char **argv, json_t **body)
+{
+    json_t *b = json_object();
+    *body = NULL;
+    for (int i = 3; i < argc; i++) {
+        const char *val = NULL;
+        int r;
+        if (strcmp(argv[i], "--positive") == 0 ||
+            strcmp(argv[i], "--negative") == 0) {
+            json_object_set_new(b, "positive",
+                                json_boolean(argv[i][2] == 'p'));
+        } else if (strcmp(argv[i], "--soft") == 0 ||
+                   strcmp(argv[i], "--hard") == 0) {
+            json_object_set_new(b, "enforcing",
+                                json_boolean(argv[i][2] == 'h'));
+        } else if ((r = ctl_opt_value(argc, argv, &i, "--name", &val)) != 0) {
+            if (r < 0)
+                goto usage;
+            json_object_set_new(b, "name", json_string(val));
+        } else if ((r = ctl_opt_value(argc, argv, &i, "--vms", &val)) != 0) {
+            if (r < 0)
+                goto usage;
+            json_t *vms = json_array();
+            /* "--vms ''" empties the group. */
+            for (const char *p = val; *p;) {
+                const char *e = strchr(p, ',');
+                size_t len = e ? (size_t)(e - p) : strlen(p);
+                char vm[256];
+                if (len == 0 || len >= sizeof(vm)) {
+                    json_decref(vms);
+                    json_decref(b);
+                    return ctl_usage_error("affinity update: bad VM in "
+                                           "--vms '%s'", val);
+                }
+                memcpy(vm, p, len);
+                vm[len] = '\0';
+                json_array_append_new(vms, s_vm_ref(vm));
+                p += len + (e ? 1 : 0);
+            }
+            json_object_set_new(b, "vms", json_pack("{s:o}", "vm", vms));
+        } else {
+            json_decref(b);
+            return ctl_usage_error("affinity update: unknown argument '%s'",
+                                   argv[i]);
+        }
+    }
+    if (json_object_size(b) == 0) {
+        json_decref(b);
+        return ctl_usage_error("affinity update: nothing to change (give "
+                               "--name, --positive, --negative, --soft, "
+                               "--hard or --vms)");
+    }
+    *body = b;
+    return 0;
+usage:
+    json_decref(b);
+    return ctl_usage_error("affinity update: %s", cmn_err_msg());
+}
+
+/* Print the group answered by an update (nothing with -o json). */
+static void s_aff_print(const json_t *g, const char *what)
+{
+    if (!g)
+        return;
+    printf("Affinity group %s %s: %s, %s, %zu VMs\n", ctl_jstr(g, "name"),
+           what, strcmp(ctl_jstr(g, "positive"), "true") == 0 ? "positive"
+           : "negative", strcmp(ctl_jstr(g, "enforcing"), "true") == 0
+           ? "hard" : "soft", json_array_size(json_object_get(
+               json_object_get(g, "vms"), "vm")));
+}
+
 int ctl_affinity_cmd(const ctl_opts_t *o, int argc, char **argv)
 {
     const char *usage = "affinity list CLUSTER | affinity add CLUSTER NAME "
                         "[--positive|--negative] [--soft] VM... | affinity "
-                        "remove CLUSTER GROUP";
+                        "update CLUSTER GROUP [--name N] [--positive|"
+                        "--negative] [--soft|--hard] [--vms VM,VM...] | "
+                        "affinity add-vm|remove-vm CLUSTER GROUP VM | "
+                        "affinity remove CLUSTER GROUP";
     if (argc < 2)
         return ctl_usage_error("%s", usage);
     char seg[768], path[1024];
@@ -317,8 +400,7 @@ int ctl_affinity_cmd(const ctl_opts_t *o, int argc, char **argv)
                 return ctl_usage_error("affinity add: unknown option '%s'",
                                        argv[i]);
             } else
-                json_array_append_new(vms, json_pack("{s:s}",
-                    cmn_uuid_valid(argv[i]) ? "id" : "name", argv[i]));
+                json_array_append_new(vms, s_vm_ref(argv[i]));
         }
         json_t *body = json_pack("{s:s,s:b,s:b,s:{s:o}}", "name", argv[2],
                                  "positive", positive, "enforcing", enforcing,
@@ -334,6 +416,34 @@ int ctl_affinity_cmd(const ctl_opts_t *o, int argc, char **argv)
         else
             printf("Affinity group %s added (id %s)\n", argv[2],
                    ctl_jstr(j, "id"));
+        json_decref(j);
+        return 0;
+    }
+    if (strcmp(argv[0], "update") == 0 && argc >= 3) {
+        char gseg[768], gpath[1600];
+        snprintf(gpath, sizeof(gpath), "%s/%s", path,
+                 ctl_seg(argv[2], gseg, sizeof(gseg)));
+        json_t *body = NULL;
+        if ((rc = s_aff_update_body(argc, argv, &body)) ||
+            (rc = ctl_send(o, "PUT", gpath, body, &j)))
+            return rc;
+        s_aff_print(j, "updated");
+        json_decref(j);
+        return 0;
+    }
+    if ((strcmp(argv[0], "add-vm") == 0 ||
+         strcmp(argv[0], "remove-vm") == 0) && argc == 4) {
+        bool add = argv[0][0] == 'a';
+        char gseg[768], vseg[768], gpath[2400];
+        snprintf(gpath, sizeof(gpath), "%s/%s/vms%s%s", path,
+                 ctl_seg(argv[2], gseg, sizeof(gseg)), add ? "" : "/",
+                 add ? "" : ctl_seg(argv[3], vseg, sizeof(vseg)));
+        if ((rc = ctl_send(o, add ? "POST" : "DELETE", gpath,
+                           add ? s_vm_ref(argv[3]) : NULL, &j)))
+            return rc;
+        if (j)
+            printf("VM %s %s affinity group %s\n", argv[3],
+                   add ? "added to" : "removed from", argv[2]);
         json_decref(j);
         return 0;
     }
