@@ -72,7 +72,7 @@ static void s_unlink(const char *path)
 }
 
 /* The switch time in `path`: one line of Unix ms. */
-static int s_read_switch(const char *path, int64_t *out)
+int eng_enginekey_read_switch(const char *path, int64_t *out)
 {
     size_t len = 0;
     char *text = cmn_file_read(path, 256, &len);
@@ -117,7 +117,7 @@ static int s_scan(const s_paths_t *p, char pub[CMN_KEY_Z85_LEN + 1],
         s_unlink(p->nswitch);
         return 0;
     }
-    if (s_read_switch(p->nswitch, switch_ms) < 0 ||
+    if (eng_enginekey_read_switch(p->nswitch, switch_ms) < 0 ||
         cmn_key_load_secret(p->nkey, sec) < 0 ||
         cmn_key_public_of(sec, pub) < 0)
         return -1;
@@ -526,7 +526,8 @@ int eng_enginekey_cli_show(const char *key_dir)
     char pub[CMN_KEY_Z85_LEN + 1], fp[CMN_KEY_FP_LEN], iso[40];
     int64_t when = 0;
     if (cmn_key_load_public(p.npub, pub) < 0 ||
-        cmn_key_fingerprint(pub, fp) < 0 || s_read_switch(p.nswitch, &when) < 0)
+        cmn_key_fingerprint(pub, fp) < 0 ||
+        eng_enginekey_read_switch(p.nswitch, &when) < 0)
         return -1;
     cmn_time_iso((uint64_t)when, iso, sizeof(iso));
     printf("next public key:    %s\nnext fingerprint:   %s\nswitch at:          "

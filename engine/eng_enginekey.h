@@ -99,4 +99,11 @@ json_t *eng_enginekey_json(eng_enginekey_t *ek);
  * none). 0, or -1 with an error recorded. */
 int eng_enginekey_cli_show(const char *key_dir);
 
+/* The switch time (Unix ms) in the file `path`; -1 with CMN_ERR_CONFIG
+ * naming the file (fuzzed). */
+int eng_enginekey_read_switch(const char *path, int64_t *out);
+/* POST /enginekey/rotate body {"window": s} (eng_rest_enginekey.c) into
+ * *window (default when absent); -1 with CMN_ERR_INVALID (fuzzed). */
+int eng_enginekey_parse_rotate(const char *body, size_t len, int64_t *window);
+
 #endif /* ENG_ENGINEKEY_H */

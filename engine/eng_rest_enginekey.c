@@ -16,7 +16,7 @@
 /* {"window": seconds} (a number, or a string of digits as oVirt sends
  * numbers); absent: the default. -1 with CMN_ERR_INVALID naming the
  * field. */
-static int s_parse_rotate(const char *body, size_t len, int64_t *window)
+int eng_enginekey_parse_rotate(const char *body, size_t len, int64_t *window)
 {
     json_t *root = NULL;
     *window = ENG_ENGINEKEY_WINDOW_DEFAULT_S;
@@ -69,7 +69,7 @@ static void s_show(eng_rest_call_t *call, eng_enginekey_t *ek, int status)
 static void s_rotate(eng_rest_call_t *call, eng_enginekey_t *ek)
 {
     int64_t window = 0;
-    if (s_parse_rotate(call->body, call->body_len, &window) < 0 ||
+    if (eng_enginekey_parse_rotate(call->body, call->body_len, &window) < 0 ||
         eng_enginekey_start(ek, window, call->user.name) < 0) {
         eng_rest_reply_err(call->req);
         return;
