@@ -454,11 +454,80 @@ static void test_balance_by_memory(void **state)
     assert_true(s_event_has(t, ENG_EV_BALANCE_MOVE, "to host hb"));
 }
 
+/* A group changed in the store rules the next decision: together on the
+ * host of v1, then (made negative) apart from it, then (v2 added) nowhere;
+ * a refused update (name taken, unknown VM) changes nothing. */
+static void test_affinity_update_next_pick(void **state)
+{
+    t_env_t *t = *state;
+    eng_vm_t v1, v2, v3;
+    s_vm(t, &v1, "v1", 64 * MIB, t->a, ENG_VM_UP);
+    s_vm(t, &v2, "v2", 64 * MIB, t->b, ENG_VM_UP);
+    s_vm(t, &v3, "v3", 64 * MIB, NULL, ENG_VM_DOWN);
+    s_group(t, "other", &v2, NULL, NULL);
+    eng_affinity_t g;
+    memset(&g, 0, sizeof(g));
+    cmn_uuid_generate(g.id);
+    snprintf(g.name, sizeof(g.name), "pair");
+    snprintf(g.cluster_id, sizeof(g.cluster_id), "%s", v1.cluster_id);
+    g.positive = true;
+    g.enforcing = true;
+    g.nvms = 2;
+    snprintf(g.vms[0], ENG_ID_LEN, "%s", v1.id);
+    snprintf(g.vms[1], ENG_ID_LEN, "%s", v3.id);
+    assert_int_equal(eng_store_affinity_insert(t->ctx.store, &g), 0);
+
+    char out[ENG_ID_LEN] = "";
+    cmn_err_reset();
+    assert_int_equal(eng_migrate_pick(&t->ctx, &v3, NULL, out), 0);
+    assert_string_equal(out, t->a);     /* together with v1 */
+
+    g.positive = false;
+    assert_int_equal(eng_store_affinity_update(t->ctx.store, &g), 0);
+    out[0] = '\0';
+    assert_int_equal(eng_migrate_pick(&t->ctx, &v3, NULL, out), 0);
+    assert_string_equal(out, t->b);     /* apart from v1 */
+
+    snprintf(g.vms[g.nvms++], ENG_ID_LEN, "%s", v2.id);
+    snprintf(g.name, sizeof(g.name), "trio");
+    assert_int_equal(eng_store_affinity_update(t->ctx.store, &g), 0);
+    cmn_err_reset();
+    assert_int_equal(eng_migrate_pick(&t->ctx, &v3, NULL, out), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_UNAVAILABLE);
+    assert_non_null(strstr(cmn_err_msg(), "affinity"));
+
+    eng_affinity_t bad = g;
+    snprintf(bad.name, sizeof(bad.name), "other");
+    bad.nvms = 0;
+    cmn_err_reset();
+    assert_int_equal(eng_store_affinity_update(t->ctx.store, &bad), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_EXISTS);
+    bad = g;
+    cmn_uuid_generate(bad.vms[0]);
+    bad.positive = true;
+    cmn_err_reset();
+    assert_int_equal(eng_store_affinity_update(t->ctx.store, &bad), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_NOT_FOUND);
+    cmn_uuid_generate(bad.id);
+    cmn_err_reset();
+    assert_int_equal(eng_store_affinity_update(t->ctx.store, &bad), -1);
+    assert_int_equal(cmn_err_code(), CMN_ERR_NOT_FOUND);
+
+    eng_affinity_t got;
+    assert_int_equal(eng_store_affinity_get(t->ctx.store, g.id, &got), 0);
+    assert_string_equal(got.name, "trio");
+    assert_false(got.positive);
+    assert_true(got.enforcing);
+    assert_int_equal(got.nvms, 3);
+}
+
 int main(void)
 {
     cmn_log_set_level(CMN_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pick_memory_and_anti_affinity,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_affinity_update_next_pick,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrate_refusals, setup,
                                         teardown),
