@@ -76,11 +76,15 @@ int eng_enginekey_read_switch(const char *path, int64_t *out)
 {
     size_t len = 0;
     char *text = cmn_file_read(path, 256, &len);
-    if (!text)
-        return -1;
-    while (len > 0 && strchr(" \t\r\n", text[len - 1]))
+    if (!text && cmn_err_code() != CMN_ERR_TOO_BIG)
+        return -1;              /* cannot read it: that error names it */
+    /* strchr() would take a NUL for a blank; one inside would hide the
+     * rest of the file from cmn_parse_int64. */
+    while (text && len > 0 && text[len - 1] != '\0' &&
+           strchr(" \t\r\n", text[len - 1]))
         text[--len] = '\0';
-    int rc = cmn_parse_int64(text, 1, INT64_MAX / 2, "switch time", out);
+    int rc = text && strlen(text) == len ?
+        cmn_parse_int64(text, 1, INT64_MAX / 2, "switch time", out) : -1;
     free(text);
     if (rc < 0) {
         cmn_err_reset();
