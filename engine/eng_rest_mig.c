@@ -1,6 +1,7 @@
 /* REST resources of migration and scheduling: POST /vms/{id}/migrate and
  * /vms/{id}/cancelmigration, GET /jobs and /jobs/{id}, the VM's
- * "migration" progress, affinity groups under /clusters/{id}/affinitygroups,
+ * "migration" progress, affinity groups under /clusters/{id}/affinitygroups
+ * (list, add, show, change, remove; .../{gid}/vms adds or removes one VM),
  * and a cluster's scheduling_policy and migration settings. */
 #include "eng_rest_priv.h"
 

@@ -245,6 +245,22 @@ s_aff_members_insert(eng_store_t *s, const eng_affinity_t *g)
     return 0;
 }
 
+/* After the group row (rc: how that went): insert the members, then end
+ * the transaction if it is ours (commit, or roll back on any error). */
+static int
+s_aff_finish(eng_store_t *s, const eng_affinity_t *g, bool own_tx, int rc)
+{
+    if (rc == 0)
+        rc = s_aff_members_insert(s, g);
+    if (own_tx) {
+        if (rc == 0 && eng_store_commit(s) == 0)
+            return 0;
+        eng_store_rollback(s);
+        return -1;
+    }
+    return rc;
+}
+
 int
 eng_store_affinity_insert(eng_store_t *s, const eng_affinity_t *g)
 {
@@ -271,15 +287,7 @@ eng_store_affinity_insert(eng_store_t *s, const eng_affinity_t *g)
     if (rc == 0)
         rc = eng_store_exec_(s, st, what);
     sqlite3_finalize(st);
-    if (rc == 0)
-        rc = s_aff_members_insert(s, g);
-    if (own_tx) {
-        if (rc == 0 && eng_store_commit(s) == 0)
-            return 0;
-        eng_store_rollback(s);
-        return -1;
-    }
-    return rc;
+    return s_aff_finish(s, g, own_tx, rc);
 }
 
 #define AFF_COLS "id, cluster_id, name, positive, enforcing, created_ms"
@@ -402,13 +410,5 @@ eng_store_affinity_update(eng_store_t *s, const eng_affinity_t *g)
             rc = eng_store_exec_(s, st, what);
         sqlite3_finalize(st);
     }
-    if (rc == 0)
-        rc = s_aff_members_insert(s, g);
-    if (own_tx) {
-        if (rc == 0 && eng_store_commit(s) == 0)
-            return 0;
-        eng_store_rollback(s);
-        return -1;
-    }
-    return rc;
+    return s_aff_finish(s, g, own_tx, rc);
 }
