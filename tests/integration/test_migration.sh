@@ -8,7 +8,9 @@
 #   2. migrate without a target follows the cluster's policy: none (least
 #      committed memory) picks the empty host, power_saving packs
 #   3. an enforcing anti-affinity group keeps two VMs apart: a named target
-#      where the other runs is refused, the scheduler goes elsewhere
+#      where the other runs is refused, the scheduler goes elsewhere; the
+#      group updated to positive (herdctl affinity update) refuses a host
+#      without the other and brings them together at the next migration
 #   4. deactivate empties a host by migration, then maintenance; activate
 #   5. a migration cancelled mid-way, then one whose target libvirtd is
 #      killed mid-way (bandwidth limited to make them
@@ -185,6 +187,20 @@ printf '%s' "$out" | grep -q affinity && ok "the refusal names the affinity filt
     bad "refusal without 'affinity': $out"
 ctl vm migrate vm2 --wait >/dev/null 2>&1
 check_eq "vm2 without a target avoids h3: h1" h1 "$(where vm2)"
+# The group changed in place counts at the next decision: made positive,
+# an empty host is refused and vm2 joins vm1; negative again, it may leave.
+ctl affinity update Default apart --positive >/dev/null 2>&1
+check_eq "affinity update --positive (API)" true \
+    "$(jv "$(api GET /clusters/Default/affinitygroups/apart)" .positive)"
+out=$(ctl vm migrate vm2 --host "${HNAME[h2]}" --wait 2>&1); rc=$?
+check_eq "positive now: vm2 --host h2 (no vm1 there) is refused" 1 "$rc"
+printf '%s' "$out" | grep -q affinity && ok "that refusal names the affinity filter" ||
+    bad "refusal without 'affinity': $out"
+ctl vm migrate vm2 --wait >/dev/null 2>&1
+check_eq "positive now: vm2 without a target joins vm1 on h3" h3 "$(where vm2)"
+ctl affinity update Default apart --negative >/dev/null 2>&1
+ctl vm migrate vm2 --host "${HNAME[h1]}" --wait >/dev/null 2>&1
+check_eq "negative again: vm2 back on h1" h1 "$(where vm2)"
 
 # ---- 4. maintenance --------------------------------------------------------------------
 t0=$(now_ms)
