@@ -140,7 +140,7 @@ REPLAY_OBJ := $(B)/obj/tests/fuzz/replay_main.o
 
 $(B)/fuzz/fuzz_cmn_%: $(B)/obj/tests/fuzz/fuzz_cmn_%.o $(REPLAY_OBJ) $(B)/libherdcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_COMMON)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_TLS) $(LIBS_COMMON)
 $(B)/fuzz/fuzz_eng_%: $(B)/obj/tests/fuzz/fuzz_eng_%.o $(REPLAY_OBJ) $(ENGINE_LIBOBJ) $(B)/libherdcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ENGINE)

@@ -1,8 +1,6 @@
 /* Fuzz target: a URL as herdctl and herd-agent-setup take it (--url,
  * --api-url, HERD_URL) through cmn_url_parse and cmn_url_parse_named
- * (common/cmn_https.c). Named fuzz_ctl_ because its replayer must link
- * OpenSSL, as cmn_https.o does, and the Makefile's fuzz_cmn_% rule links
- * only LIBS_COMMON.
+ * (common/cmn_https.c).
  * Both must agree; a failure must say why (CMN_ERR_INVALID); a success
  * must give what a request relies on: a non-empty printable host, a port
  * in 1..65535, https or http as the input says, and a target that starts
