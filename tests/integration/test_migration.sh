@@ -181,10 +181,16 @@ check_eq "vm1 back on h3" h3 "$(where vm1)"
 r=$(api POST /clusters/Default/affinitygroups \
     '{"name": "apart", "positive": false, "enforcing": true, "vms": {"vm": [{"name": "vm1"}, {"name": "vm2"}]}}')
 check_eq "affinity group created" apart "$(jv "$r" .name)"
-out=$(ctl vm migrate vm2 --host "${HNAME[h3]}" --wait 2>&1); rc=$?
-check_eq "vm2 --host h3 (where vm1 runs) is refused" 1 "$rc"
-printf '%s' "$out" | grep -q affinity && ok "the refusal names the affinity filter" ||
-    bad "refusal without 'affinity': $out"
+# refused_by_affinity VM HOST WHAT: migrate VM to HOST is refused, naming
+# the affinity filter.
+refused_by_affinity() {
+    local out rc
+    out=$(ctl vm migrate "$1" --host "${HNAME[$2]}" --wait 2>&1); rc=$?
+    check_eq "$3 is refused" 1 "$rc"
+    printf '%s' "$out" | grep -q affinity && ok "$3: the refusal names the affinity filter" ||
+        bad "$3: refusal without 'affinity': $out"
+}
+refused_by_affinity vm2 h3 "vm2 --host h3 (where vm1 runs)"
 ctl vm migrate vm2 --wait >/dev/null 2>&1
 check_eq "vm2 without a target avoids h3: h1" h1 "$(where vm2)"
 # The group changed in place counts at the next decision: made positive,
@@ -192,10 +198,7 @@ check_eq "vm2 without a target avoids h3: h1" h1 "$(where vm2)"
 ctl affinity update Default apart --positive >/dev/null 2>&1
 check_eq "affinity update --positive (API)" true \
     "$(jv "$(api GET /clusters/Default/affinitygroups/apart)" .positive)"
-out=$(ctl vm migrate vm2 --host "${HNAME[h2]}" --wait 2>&1); rc=$?
-check_eq "positive now: vm2 --host h2 (no vm1 there) is refused" 1 "$rc"
-printf '%s' "$out" | grep -q affinity && ok "that refusal names the affinity filter" ||
-    bad "refusal without 'affinity': $out"
+refused_by_affinity vm2 h2 "positive now: vm2 --host h2 (no vm1 there)"
 ctl vm migrate vm2 --wait >/dev/null 2>&1
 check_eq "positive now: vm2 without a target joins vm1 on h3" h3 "$(where vm2)"
 ctl affinity update Default apart --negative >/dev/null 2>&1
