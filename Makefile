@@ -109,7 +109,8 @@ $(B)/herdctl: $(CTL_OBJ) $(B)/libherdcommon.a
 # Host deploy tool: not part of the agent daemon (agent/setup_main.c is not
 # an agt_*.c file); needs only the agent's config loader (and cmn_https
 # with jansson for --fetch-key).
-$(B)/herd-agent-setup: $(B)/obj/agent/setup_main.o $(B)/obj/agent/agt_conf.o $(B)/libherdcommon.a
+SETUP_LIBOBJ := $(B)/obj/agent/setup_key.o $(B)/obj/agent/agt_conf.o
+$(B)/herd-agent-setup: $(B)/obj/agent/setup_main.o $(SETUP_LIBOBJ) $(B)/libherdcommon.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_SETUP)
 
 # ---- unit tests: tests/unit/test_<cmn|eng|agt|ctl>_*.c -------------------
@@ -129,7 +130,7 @@ $(B)/tests/test_ctl_%: $(B)/obj/tests/unit/test_ctl_%.o $(CTL_LIBOBJ) $(B)/libhe
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CMOCKA_LIBS) $(LIBS_CTL)
 
-# ---- fuzz targets: tests/fuzz/fuzz_<cmn|eng|agt|ctl>_*.c ------------------
+# ---- fuzz targets: tests/fuzz/fuzz_<cmn|eng|agt|ctl|setup>_*.c ------------
 # With the ordinary compiler each target is linked to replay_main.c, which
 # feeds it every file of tests/fuzz/corpus/<target>/ (run by `make check`).
 # `make fuzz` builds them with clang's libFuzzer instead.
@@ -150,6 +151,9 @@ $(B)/fuzz/fuzz_agt_%: $(B)/obj/tests/fuzz/fuzz_agt_%.o $(REPLAY_OBJ) $(AGENT_LIB
 $(B)/fuzz/fuzz_ctl_%: $(B)/obj/tests/fuzz/fuzz_ctl_%.o $(REPLAY_OBJ) $(CTL_LIBOBJ) $(B)/libherdcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_CTL)
+$(B)/fuzz/fuzz_setup_%: $(B)/obj/tests/fuzz/fuzz_setup_%.o $(REPLAY_OBJ) $(SETUP_LIBOBJ) $(B)/libherdcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_SETUP)
 
 # ---- tools used by tests and benchmarks: tests/tools/*.c, bench/*.c -------
 TOOL_SRC := $(wildcard tests/tools/*.c) $(wildcard bench/*.c)

@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "agt_conf.h"
+#include "setup_key.h"
 #include "cmn_auto.h"
 #include "cmn_err.h"
 #include "cmn_https.h"
@@ -208,17 +209,6 @@ static bool s_printable_arg(const char *s, size_t max, bool colon)
                                            : " \t\"'#:{}[],&*!|>%@`");
 }
 
-/* `s` for a message: at most len - 1 characters, anything not printable
- * ASCII shown as '?' (the text comes from the network). */
-static const char *s_clip(const char *s, char *buf, size_t len)
-{
-    size_t n = 0;
-    for (; s && *s && n + 1 < len; s++)
-        buf[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-    buf[n] = '\0';
-    return buf;
-}
-
 /* Re-record the error of a failed step with the URL it concerns. */
 static int s_err_at(const char *what, const char *url)
 {
@@ -263,35 +253,6 @@ static int s_key_url(const char *api_url, const char *endpoint,
     bool v6 = strchr(u->host, ':') != NULL;
     snprintf(shown, len, "%s://%s%s%s:%d%s", u->tls ? "https" : "http",
              v6 ? "[" : "", u->host, v6 ? "]" : "", u->port, u->target);
-    return 0;
-}
-
-/* The key member `name` of the answer into out (absent or null: *out
- * stays ""), checked to be a CURVE key and, when the answer names its
- * fingerprint (`fp_name`), to have that one. */
-static int s_answer_key(const json_t *j, const char *name,
-                        const char *fp_name, const char *url,
-                        char out[CMN_KEY_Z85_LEN + 1])
-{
-    out[0] = '\0';
-    const json_t *v = json_object_get(j, name);
-    if (!v || json_is_null(v))
-        return 0;
-    char clip[64], clip2[64];
-    const char *k = json_string_value(v);
-    if (!k || !cmn_key_valid(k))
-        return CMN_ERR(CMN_ERR_PROTOCOL, "the answer of %s: %s '%s' is not a "
-                       "CURVE public key (40 Z85 characters)", url, name,
-                       k ? s_clip(k, clip, sizeof(clip)) : "(not a string)");
-    snprintf(out, CMN_KEY_Z85_LEN + 1, "%s", k);
-    char fp[CMN_KEY_FP_LEN];
-    const char *said = json_string_value(json_object_get(j, fp_name));
-    if (cmn_key_fingerprint(out, fp) < 0)
-        return -1;
-    if (said && strcmp(said, fp) != 0)
-        return CMN_ERR(CMN_ERR_PROTOCOL, "the answer of %s is inconsistent: "
-                       "%s '%s' is not the fingerprint of its %s (%s)", url,
-                       fp_name, s_clip(said, clip2, sizeof(clip2)), name, fp);
     return 0;
 }
 
@@ -344,30 +305,7 @@ static int s_fetch_key(const char *api_url, const char *ca_file,
     cmn_http_resp_t r;
     if (cmn_http_request(&u, &o, &r) < 0)
         return s_err_at("cannot fetch the engine key from", shown);
-    json_error_t jerr;
-    json_t *j = json_loadb(r.body, r.len, 0, &jerr);
-    int rc = -1;
-    char clip[200];
-    if (r.status != 200) {
-        const char *d = json_string_value(json_object_get(j, "detail"));
-        CMN_ERR(CMN_ERR_UNAVAILABLE, "cannot fetch the engine key from %s: "
-                "the engine answered HTTP %d%s%s", shown, r.status,
-                d || r.len ? ": " : "",
-                s_clip(d ? d : r.body, clip, sizeof(clip)));
-    } else if (!json_is_object(j)) {
-        CMN_ERR(CMN_ERR_PROTOCOL, "the answer of %s is not a JSON object%s%s",
-                shown, j ? "" : ": ", j ? "" : jerr.text);
-    } else if (s_answer_key(j, "public_key", "fingerprint", shown, key) < 0 ||
-               s_answer_key(j, "next_public_key", "next_fingerprint", shown,
-                            next) < 0) {
-        /* recorded */
-    } else if (!key[0]) {
-        CMN_ERR(CMN_ERR_PROTOCOL, "the answer of %s has no public_key",
-                shown);
-    } else {
-        rc = 0;
-    }
-    json_decref(j);
+    int rc = agt_setup_key_answer(r.status, r.body, r.len, shown, key, next);
     cmn_http_resp_clear(&r);
     return rc;
 }

@@ -367,7 +367,8 @@ void eng_rest_handle_events(eng_rest_call_t *call);
 void eng_rest_handle_users(eng_rest_call_t *call);
 /* Migration and scheduling (eng_rest_mig.c). eng_rest_ext_route: true
  * and *out filled (kind ENG_ROUTE_EXT) for /jobs[/{id}],
- * /vms/{id}/cancelmigration, /clusters/{id}/affinitygroups[/{id}]. */
+ * /vms/{id}/cancelmigration, /clusters/{id}/affinitygroups[/{id}
+ * [/vms[/{vm}]]]. */
 bool eng_rest_ext_route(const char *path, eng_route_t *out);
 void eng_rest_handle_ext(eng_rest_call_t *call);
 /* POST /vms/{id}/migrate with an optional {"host": {"id"|"name"}}. */

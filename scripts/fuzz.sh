@@ -67,8 +67,10 @@ build_one() {
         fuzz_agt_*) extra=$(component_src agent agt); pkgs="$pkgs libvirt" ;;
         fuzz_ctl_*) extra=$(component_src ctl ctl)
                     pkgs="$pkgs jansson" ;;
+        fuzz_setup_*) extra="agent/setup_key.c agent/agt_conf.c"
+                      pkgs="$pkgs jansson" ;;
         fuzz_cmn_*) ;;
-        *) echo "fuzz: $name: name must start with fuzz_cmn_/eng_/agt_/ctl_" >&2
+        *) echo "fuzz: $name: name must start with fuzz_cmn_/eng_/agt_/ctl_/setup_" >&2
            return 1 ;;
     esac
     if [ ! -f "$src" ]; then
