@@ -106,6 +106,13 @@ assert_contains "$x" "colour" "XML rotate body: unknown member named"
 assert_exit 2 "rotate --window abc" "$B/herdctl" --url "$HERD_URL" engine key rotate --window abc
 assert_exit 2 "engine key frob" "$B/herdctl" --url "$HERD_URL" engine key frob
 
+# A guest runs across the switch: it must not notice.
+ctl vm create rotvm --memory 64M --cpus 1 --disk 1G --start >/dev/null || exit 1
+wait_vm_status rotvm up 30
+wait_domstate rotvm running 10
+QPID=$(cat "$LIBVIRT_DIR/run/qemu/rotvm.pid" 2>/dev/null)
+[ -n "$QPID" ] && kill -0 "$QPID" || fail "no QEMU process for rotvm"
+
 E1=$(last_event_id)
 out=$(ctl engine key switch) || exit 1
 assert_contains "$out" "$NFP" "herdctl engine key switch"
@@ -129,7 +136,15 @@ assert_eq 1 "$(events_since "$E1" 118)" "event 118 (rotated)"
 assert_eq 0 "$(events_since "$E1" 119)" "event 119 (a host missed the key)"
 d=$(api GET '/events?max=100' | jq -r '[.event[] | select(.code == "118")][0].description')
 assert_contains "$d" "1 host has the new key" "event 118 text"
-log "scenario 1 passed: switched by hand, host stayed"
+# The guest kept running (same QEMU), the engine still has it up, and
+# commands reach it over the new key.
+kill -0 "$QPID" 2>/dev/null || fail "rotvm's QEMU ($QPID) is gone after the switch"
+assert_eq running "$(domstate rotvm)" "virsh: rotvm after the switch"
+assert_eq up "$(vm_status rotvm)" "engine: rotvm after the switch"
+ctl vm stop rotvm >/dev/null || exit 1
+wait_vm_status rotvm down 30
+wait_domstate rotvm "shut off" 10
+log "scenario 1 passed: switched by hand, host and guest stayed"
 
 # ---- 2. the agent is down at the switch; it comes back by its .next key
 E2=$(last_event_id)
