@@ -271,3 +271,12 @@ cmn_str_printable(const char *s, size_t max, const char *forbid)
     }
     return n >= 1;
 }
+
+uint32_t
+cmn_str_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}

@@ -15,6 +15,9 @@ void cmn_uuid_generate(char out[CMN_UUID_STRLEN + 1]);
 /* True if `s` is a UUID in canonical 8-4-4-4-12 hex form (either case). */
 bool cmn_uuid_valid(const char *s);
 
+/* FNV-1a of a NUL-terminated string, for in-memory hash tables. */
+uint32_t cmn_str_hash(const char *s);
+
 /* Milliseconds / microseconds: wall clock and monotonic. */
 uint64_t cmn_time_ms(void);
 uint64_t cmn_time_us(void);

@@ -24,10 +24,7 @@ CMN_LOG_INIT("eng.agents");
 
 static size_t s_hash(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h % ENG_AGT_BUCKETS;
+    return cmn_str_hash(s) % ENG_AGT_BUCKETS;
 }
 
 eng_hostent_t *eng_agents_find(eng_agents_t *a, const char *host_id)

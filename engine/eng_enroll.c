@@ -35,10 +35,7 @@ int eng_enroll_mode_parse(const char *name)
 
 static size_t s_hash(const char *s)
 {
-    uint32_t h = 2166136261u;
-    for (; *s; s++)
-        h = (h ^ (uint8_t)*s) * 16777619u;
-    return h % KEY_BUCKETS;
+    return cmn_str_hash(s) % KEY_BUCKETS;
 }
 
 s_key_t *eng_enroll_key_find(eng_enroll_t *en, const char *key)
