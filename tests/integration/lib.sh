@@ -387,6 +387,9 @@ vm:
 EOF
 }
 
+# engine_pubkey: the engine's CURVE public key (Z85) from its key folder.
+engine_pubkey() { grep -v '^#' "$W/engine/keys/engine.pub"; }
+
 # engine_start: ports picked once per test (kept over restarts), config
 # written, daemon started, waits until the API answers.
 engine_start() {

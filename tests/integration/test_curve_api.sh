@@ -20,7 +20,7 @@ test_init
 [ -x "$HELLO" ] || fail "$HELLO is not built"
 libvirt_start
 engine_start
-EKEY=$(grep -v '^#' "$W/engine/keys/engine.pub")
+EKEY=$(engine_pubkey)
 EFP=$("$B/herd-engine" -c "$W/engine.yaml" --show-key | sed -n 's/^fingerprint: *//p')
 
 # ---- the engine's public key, without credentials

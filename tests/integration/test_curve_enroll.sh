@@ -15,7 +15,7 @@ test_init
 [ -x "$HELLO" ] || fail "$HELLO is not built"
 libvirt_start
 engine_start
-EKEY=$(grep -v '^#' "$W/engine/keys/engine.pub")
+EKEY=$(engine_pubkey)
 assert_eq 600 "$(stat -c %a "$W/engine/keys/engine.key")" "engine secret key mode"
 agent_start
 assert_eq 600 "$(stat -c %a "$W/agent/keys/agent.key")" "agent secret key mode"

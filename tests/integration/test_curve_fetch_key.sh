@@ -24,7 +24,7 @@ CA="$W/engine/pki/ca.pem"
 
 ans=$(curl -sf "$KEYURL") || fail "GET $KEYURL failed"
 FP=$(jget "$ans" .fingerprint)
-EKEY=$(grep -v '^#' "$W/engine/keys/engine.pub")
+EKEY=$(engine_pubkey)
 assert_eq "$EKEY" "$(jget "$ans" .public_key)" "the endpoint serves engine.pub"
 show=$("$B/herd-engine" -c "$W/engine.yaml" --show-key 2>&1) ||
     fail "herd-engine --show-key: $show"

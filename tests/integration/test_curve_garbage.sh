@@ -17,7 +17,7 @@ api_ok POST "/hosts/$(host_id)/approve" '{}' >/dev/null || exit 1
 wait_host_up 20
 GARBAGE="$B/tests/tools/zmq_garbage"
 [ -x "$GARBAGE" ] || fail "$GARBAGE is not built"
-EKEY=$(grep -v '^#' "$W/engine/keys/engine.pub")
+EKEY=$(engine_pubkey)
 
 vm_create_started gc
 hosts_before=$(json_count "$(api GET /hosts)" host)

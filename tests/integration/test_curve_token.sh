@@ -10,7 +10,7 @@ ENG_ENROLLMENT=approve
 test_init
 libvirt_start
 engine_start
-EKEY=$(grep -v '^#' "$W/engine/keys/engine.pub")
+EKEY=$(engine_pubkey)
 
 out=$("$B/herd-engine" -c "$W/engine.yaml" --show-key 2>&1) ||
     fail "herd-engine --show-key: $out"

@@ -149,7 +149,7 @@ assert_contains "$OUT" "data center 'Default' still holds 2 cluster(s)" "the eng
 # A cluster holding a host: an unknown key's host (pending approval)
 # moved into it.
 HID=$(cat /proc/sys/kernel/random/uuid)
-EKEY=$(grep -v '^#' "$W/engine/keys/engine.pub")
+EKEY=$(engine_pubkey)
 out=$("$HELLO" "tcp://127.0.0.1:$ZMQ_PORT" --engine-key "$EKEY" --host-id "$HID" 2>&1)
 assert_contains "$out" "pending approval" "a host appears"
 api_ok PUT "/hosts/$HID" '{"cluster": {"name": "frontend"}}' >/dev/null
