@@ -61,18 +61,6 @@ void eng_agents_key_end(eng_agents_t *a)
             e->key_push = false;
 }
 
-static void s_host_name(eng_agents_t *a, const char *host_id, char *out,
-                        size_t len)
-{
-    eng_host_t h = {0};
-    if (eng_store_host_get(a->ctx->store, host_id, &h) == 0)
-        snprintf(out, len, "%s", h.name);
-    else
-        snprintf(out, len, "%s", host_id);
-    eng_host_clear(&h);
-    cmn_err_reset();
-}
-
 static void s_batch_settle(eng_agents_key_batch_t *b)
 {
     if (!b || --b->outstanding > 0)
@@ -96,7 +84,7 @@ static void s_reply(const eng_agent_reply_t *r, void *opaque)
         if (r->code == CMN_OK) {
             if (e && e->key_gen != rq->gen) {
                 e->key_gen = rq->gen;
-                s_host_name(a, rq->host, name, sizeof(name));
+                eng_store_host_name(a->ctx->store, rq->host, name, sizeof(name));
                 eng_event(a->ctx, ENG_SEV_NORMAL,
                           ENG_EV_ENGINE_KEY_HOST_READY, rq->host, NULL,
                           NULL, "Host %s has the engine's next key", name);
@@ -104,7 +92,7 @@ static void s_reply(const eng_agent_reply_t *r, void *opaque)
             if (!rq->switch_now)
                 eng_enginekey_host_ready(a->ekey);
         } else {
-            s_host_name(a, rq->host, name, sizeof(name));
+            eng_store_host_name(a->ctx->store, rq->host, name, sizeof(name));
             eng_event(a->ctx, ENG_SEV_WARNING, ENG_EV_ENGINE_KEY_HOST_READY,
                       rq->host, NULL, NULL, "Host %s did not take the "
                       "engine's next key%s: %s (%s)", name,
@@ -261,7 +249,7 @@ int eng_agents_key_hosts(eng_agents_t *a, eng_agents_key_host_t **out,
         json_object_set_new(seen, k->host_id, json_true());
         eng_agents_key_host_t *h = &list[cnt++];
         snprintf(h->id, sizeof(h->id), "%s", k->host_id);
-        s_host_name(a, k->host_id, h->name, sizeof(h->name));
+        eng_store_host_name(a->ctx->store, k->host_id, h->name, sizeof(h->name));
         eng_hostent_t *e = eng_agents_find(a, k->host_id);
         h->has_next_key = e && a->key_gen != 0 && e->key_gen == a->key_gen;
     }

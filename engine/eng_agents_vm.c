@@ -44,19 +44,6 @@ static const char *s_stopped_detail(int detail)
     return "stopped";
 }
 
-static const char *s_host_name(eng_agents_t *a, const char *host_id,
-                               char *buf, size_t len)
-{
-    eng_host_t h = {0};
-    if (eng_store_host_get(a->ctx->store, host_id, &h) == 0)
-        snprintf(buf, len, "%s", h.name);
-    else
-        snprintf(buf, len, "%s", host_id);
-    eng_host_clear(&h);
-    cmn_err_reset();
-    return buf;
-}
-
 /* Record a domain the store does not know, as found on `host_id`. */
 static int s_record_external(eng_agents_t *a, const char *host_id,
                              const char *vm_id, const char *name, int state,
@@ -103,7 +90,7 @@ static int s_record_external(eng_agents_t *a, const char *host_id,
     char hn[ENG_NAME_LEN];
     eng_event(ctx, ENG_SEV_WARNING, ENG_EV_VM_EXTERNAL, host_id, vm.id, NULL,
               "VM %s found on host %s (%s), recorded as external",
-              vm.name, s_host_name(a, host_id, hn, sizeof(hn)),
+              vm.name, eng_store_host_name(a->ctx->store, host_id, hn, sizeof(hn)),
               eng_vm_status_name(vm.status));
     return 0;
 }
@@ -134,7 +121,7 @@ static int s_report_apply(eng_agents_t *a, const char *host_id,
     eng_ctx_t *ctx = a->ctx;
     char why[ENG_NAME_LEN + 64];
     char hn[ENG_NAME_LEN];
-    s_host_name(a, host_id, hn, sizeof(hn));
+    eng_store_host_name(a->ctx->store, host_id, hn, sizeof(hn));
 
     /* VMs the store places here that the report lacks or has shut off. */
     eng_vm_t *vms = NULL;

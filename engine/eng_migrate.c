@@ -37,19 +37,6 @@ static const char *s_user(const char *user)
     return user && *user ? user : "system";
 }
 
-static const char *s_host_name(eng_ctx_t *ctx, const char *id, char *buf,
-                               size_t len)
-{
-    eng_host_t h = {0};
-    if (id && *id && eng_store_host_get(ctx->store, id, &h) == 0)
-        snprintf(buf, len, "%s", h.name);
-    else
-        snprintf(buf, len, "%s", id && *id ? id : "(none)");
-    eng_host_clear(&h);
-    cmn_err_reset();
-    return buf;
-}
-
 /* ---- the job table ------------------------------------------------------- */
 
 unsigned eng_mig_count(eng_migrate_t *m, const char *host_id, bool outgoing)
@@ -125,8 +112,8 @@ static void s_finish(eng_ctx_t *ctx, eng_mig_t *j, const char *state,
     rc->landed = landed;
     rc->ended_mono = cmn_mono_ms();
     char src[ENG_NAME_LEN], dst[ENG_NAME_LEN];
-    s_host_name(ctx, job->source_host_id, src, sizeof(src));
-    s_host_name(ctx, job->target_host_id, dst, sizeof(dst));
+    eng_store_host_name(ctx->store, job->source_host_id, src, sizeof(src));
+    eng_store_host_name(ctx->store, job->target_host_id, dst, sizeof(dst));
     eng_vm_t vm;
     if (eng_store_vm_get(ctx->store, job->vm_id, &vm) == 0) {
         char msg[ENG_DESC_LEN + 600];
@@ -249,7 +236,7 @@ int eng_migrate_start(eng_ctx_t *ctx, const char *vm_ref, const char *host_ref,
         return CMN_ERR(CMN_ERR_STATE, "VM %s is %s: only a running VM can "
                        "migrate", vm.name, eng_vm_status_name(vm.status));
     char src[ENG_NAME_LEN], dst[ENG_NAME_LEN];
-    s_host_name(ctx, vm.host_id, src, sizeof(src));
+    eng_store_host_name(ctx->store, vm.host_id, src, sizeof(src));
     if (!vm.host_id[0] || !eng_agents_connected(ctx->agents, vm.host_id)) {
         /* preparing_for_maintenance is not "connected" but still talks */
         eng_host_t sh = {0};
@@ -280,7 +267,7 @@ int eng_migrate_start(eng_ctx_t *ctx, const char *vm_ref, const char *host_ref,
     }
     if (eng_migrate_pick(ctx, &vm, vm.host_id, target) < 0)
         return -1;
-    s_host_name(ctx, target, dst, sizeof(dst));
+    eng_store_host_name(ctx->store, target, dst, sizeof(dst));
     if (!eng_agents_connected(ctx->agents, target))
         return CMN_ERR(CMN_ERR_UNAVAILABLE, "host %s is not connected", dst);
 
@@ -539,7 +526,7 @@ static json_t *s_ref(eng_ctx_t *ctx, const char *coll, const char *id)
     if (o && strcmp(coll, "hosts") == 0) {
         char name[ENG_NAME_LEN];
         json_object_set_new(o, "name", json_string(
-            s_host_name(ctx, id, name, sizeof(name))));
+            eng_store_host_name(ctx->store, id, name, sizeof(name))));
     }
     return o;
 }
@@ -626,7 +613,7 @@ static void s_tick(evutil_socket_t fd, short what, void *opaque)
         cmn_err_reset();
         char src[ENG_NAME_LEN], why[ENG_NAME_LEN + 64];
         snprintf(why, sizeof(why), "no word from host %s for %u s",
-                 s_host_name(ctx, j->job.source_host_id, src, sizeof(src)),
+                 eng_store_host_name(ctx->store, j->job.source_host_id, src, sizeof(src)),
                  m->conf.stale_s);
         s_finish(ctx, j, "lost", why);
     }

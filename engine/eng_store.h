@@ -244,6 +244,10 @@ int eng_store_cluster_list(eng_store_t *s, eng_cluster_t **out, size_t *n);
 int eng_store_host_put(eng_store_t *s, const eng_host_t *h);
 int eng_store_host_get(eng_store_t *s, const char *id, eng_host_t *out);
 int eng_store_host_get_by_name(eng_store_t *s, const char *name, eng_host_t *out);
+/* For messages: the name of host `id` in buf, else the id itself ("(none)"
+ * for NULL or ""); never fails (a lookup error is dropped). Returns buf. */
+const char *eng_store_host_name(eng_store_t *s, const char *id, char *buf,
+                                size_t len);
 int eng_store_host_list(eng_store_t *s, eng_host_t **out, size_t *n);
 int eng_store_host_set_status(eng_store_t *s, const char *id,
                               eng_host_status_t st, int64_t when_ms);

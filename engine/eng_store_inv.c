@@ -285,6 +285,19 @@ eng_store_host_get_by_name(eng_store_t *s, const char *name, eng_host_t *out)
                     "SELECT " HOST_COLS " FROM hosts WHERE name = ?1", name, out);
 }
 
+const char *
+eng_store_host_name(eng_store_t *s, const char *id, char *buf, size_t len)
+{
+    eng_host_t h = {0};
+    if (id && *id && eng_store_host_get(s, id, &h) == 0)
+        snprintf(buf, len, "%s", h.name);
+    else
+        snprintf(buf, len, "%s", id && *id ? id : "(none)");
+    eng_host_clear(&h);
+    cmn_err_reset();
+    return buf;
+}
+
 int
 eng_store_host_list(eng_store_t *s, eng_host_t **out, size_t *n)
 {
